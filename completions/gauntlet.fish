@@ -1,0 +1,220 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_gauntlet_global_optspecs
+    string join \n config= set= format= q/quiet v/verbose h/help V/version
+end
+
+function __fish_gauntlet_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_gauntlet_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_gauntlet_using_subcommand
+    set -l cmd (__fish_gauntlet_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l sources -d 'Show where each value comes from, and its environment variable'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and not __fish_seen_subcommand_from pack info pages help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -s o -l out -d 'Output folder [default: data.shards from the config]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l tokenizer -d 'A Hugging Face tokenizer.json [default: one token per byte]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l eos-token -d 'End-of-document token of the tokenizer [default: </s>, <|endoftext|>, … whichever exists]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l split -d 'What makes one document' -r -f -a "file\t''
+paragraph\t''
+line\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l shard-tokens -d 'Tokens per shard file' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pack" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -l verify -d 'Also check every shard\'s BLAKE3 hash against the manifest'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l uid -d 'The peer' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l window -d 'The window' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l windows -d 'Also show this many following windows' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l random -d 'Show the window\'s random pages for this validator seed instead, excluding the pages of --exclude peers' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l exclude -d 'Peers whose assigned pages the random pages avoid (with --random)' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from pages" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -f -a "info" -d 'Describe a model preset: its config, parameter count, and (with --shapes) every tensor'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and not __fish_seen_subcommand_from info init loss help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -l preset -d 'Preset name or config.json [default: model.preset from the config]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -l shapes -d 'List every parameter\'s name and shape'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from info" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -s o -l out -d 'Where to write: a .safetensors file, or a folder with --shard-size' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -l shard-size -d 'Split into files of at most this many bytes, with a model.safetensors.index.json' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l checkpoint -d 'The checkpoint: a .safetensors file, an index .json, or a folder' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l pages -d 'Pages to measure on' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l uid -d 'Measure on the pages this peer is assigned in --window' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l window -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from loss" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "info" -d 'Describe a model preset: its config, parameter count, and (with --shapes) every tensor'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l uid -d 'Only records of this uid' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l failed -d 'Only records whose status is not ok'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l dir -d 'Working folder for the corpus, shards and checkpoints' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l windows -d 'Windows to train' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l steps -d 'Optimiser steps per window' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l lr -d 'AdamW learning rate' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "info" -d 'Describe a model preset: its config, parameter count, and (with --shapes) every tensor'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'

@@ -1,0 +1,91 @@
+//! The command line: global options shared by every command, and the context they build.
+
+use crate::cmd::Command;
+use anyhow::Result;
+use clap::{Args, Parser, ValueEnum};
+use gauntlet::config::LoadedConfig;
+use gauntlet::record::Format;
+use gauntlet::ui::Ui;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gauntlet",
+    version,
+    about = "Validate a permissionless distributed-training network: decide each window which peers helped train the model, and pay them for it.",
+    long_about = "gauntlet implements the Gauntlet incentive mechanism (arXiv 2505.21684). Each stage is a subcommand that reads per-peer records (JSON lines) from a file or stdin and writes them to stdout, so a validation round is a shell pipeline.\n\nConfiguration: --config FILE, else ./gauntlet.yaml, else ~/.config/gauntlet/config.yaml; every key can be overridden by GAUNTLET_<SECTION>__<KEY> or --set section.key=value. `gauntlet config` shows the effective values.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug)]
+pub struct GlobalArgs {
+    /// YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]
+    #[arg(long, global = true, value_name = "FILE", env = "GAUNTLET_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Override one config key (repeatable), e.g. --set hparams.openskill_beta=7
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Output format: auto is a table on a terminal and JSON lines on a pipe
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// Print nothing on stderr but warnings and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Say more about what is happening (repeatable)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Auto,
+    Jsonl,
+    Json,
+    Table,
+}
+
+/// What every command gets: the effective config, how to talk to the operator, and the
+/// output format.
+pub struct Ctx {
+    pub loaded: LoadedConfig,
+    pub ui: Ui,
+    pub format: Format,
+}
+
+impl Ctx {
+    /// The context with `base` (a name and YAML text) layered over the built-in defaults.
+    pub fn new(global: &GlobalArgs, base: Option<(&'static str, &str)>) -> Result<Ctx> {
+        let env = std::env::vars().filter(|(k, _)| k.starts_with("GAUNTLET_"));
+        let loaded = LoadedConfig::load_over(base, global.config.as_deref(), env, &global.set)?;
+        let format = match global.format {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Json => Format::Json,
+            FormatArg::Table => Format::Table,
+            FormatArg::Auto if std::io::stdout().is_terminal() => Format::Table,
+            FormatArg::Auto => Format::Jsonl,
+        };
+        let ui = Ui::new(global.quiet, global.verbose);
+        if let Some(file) = &loaded.file {
+            ui.detail(format!("config: {}", file.display()));
+        }
+        if loaded.config.runtime.threads > 0 {
+            tch::set_num_threads(loaded.config.runtime.threads as i32);
+        }
+        Ok(Ctx { loaded, ui, format })
+    }
+
+    pub fn config(&self) -> &gauntlet::config::Config {
+        &self.loaded.config
+    }
+}

@@ -1,0 +1,43 @@
+//! One file per subcommand: its help text, its arguments, and a short `run`.
+
+mod completions;
+mod config;
+mod data;
+mod demo;
+mod model;
+mod show;
+
+use crate::cli::{Cli, Ctx};
+use anyhow::Result;
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Config(config::Args),
+    Completions(completions::Args),
+    #[command(subcommand)]
+    Data(data::Command),
+    #[command(subcommand)]
+    Model(model::Command),
+    Show(show::Args),
+    Demo(demo::Args),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        // Needs no config: works even where the config file is broken.
+        return completions::run(args);
+    }
+    // The demo runs on the embedded local defaults; every other command on the built-in ones.
+    let base = matches!(cli.command, Command::Demo(_))
+        .then_some(("examples/local.yaml", gauntlet::config::LOCAL_DEFAULTS));
+    let ctx = Ctx::new(&cli.global, base)?;
+    match cli.command {
+        Command::Config(args) => config::run(&ctx, args),
+        Command::Completions(_) => unreachable!("handled above"),
+        Command::Data(cmd) => data::run(&ctx, cmd),
+        Command::Model(cmd) => model::run(&ctx, cmd),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args),
+    }
+}

@@ -1,0 +1,252 @@
+//! The mechanism's hyper-parameters, with the paper-era reference's values as defaults.
+//!
+//! Sources: `gauntlet-reference.md` §12–13 (Templar v0.2.88, 2025-05-25, the release two days
+//! before the paper). Every field is settable in the `hparams:` section of the YAML config,
+//! by `GAUNTLET_HPARAMS__<FIELD>`, or by `--set hparams.<field>=<value>`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HyperParams {
+    // ----- windows and timing -----
+    /// Chain blocks per window; window = floor(block / blocks_per_window).
+    pub blocks_per_window: u64,
+    /// Seconds between chain blocks (used to estimate window times off-chain).
+    pub block_time_seconds: f64,
+    /// Length of the put window: an upload counts if it lands in
+    /// [T0, T0 + delta], T0 = timestamp of the first block of the next window.
+    pub time_window_delta_seconds: f64,
+    /// The validator scores window s once the chain is at window s + offset.
+    pub validator_offset: u64,
+
+    // ----- data -----
+    /// Pages assigned to each peer per window.
+    pub pages_per_window: usize,
+    /// Rows (sequences of `sequence_length` tokens) per page.
+    pub rows_per_page: usize,
+    /// Sequences per training or evaluation batch.
+    pub batch_size: usize,
+    /// Tokens per sequence.
+    pub sequence_length: usize,
+
+    // ----- outer optimiser (sign-SGD) and its schedule -----
+    /// Peak outer learning rate; each sign-SGD step moves a weight by exactly lr.
+    pub learning_rate: f64,
+    /// Weight decay, applied as p ← p·(1 − lr·λ).
+    pub weight_decay: f64,
+    /// Linear warm-up length in windows.
+    pub warmup_steps: u64,
+    /// Warm-up start factor: lr starts at this fraction of the peak.
+    pub warmup_start_factor: f64,
+    /// Cosine-with-warm-restarts period T_0 in windows, after warm-up.
+    pub t_max: u64,
+    /// Each restart period is T_mult times the previous one.
+    pub t_mult: u64,
+    /// Cosine floor as a fraction of the peak lr (eta_min = factor·lr).
+    pub eta_min_factor: f64,
+
+    // ----- compression (DeMo: DCT + top-k) -----
+    /// Error-feedback (momentum) decay β of the peers' buffer.
+    pub momentum_decay: f64,
+    /// Target DCT chunk size per dimension (largest divisor ≤ this is used).
+    pub target_chunk: usize,
+    /// Coefficients kept per chunk.
+    pub topk_compression: usize,
+    /// Whether values pass through the DCT (false = chunk-only, the later variant).
+    pub use_dct: bool,
+    /// Quantisation bins for values (256 = 8-bit); 0 turns quantisation off.
+    pub quantization_bins: usize,
+    /// Quantisation range in standard deviations (±range/2 σ).
+    pub quantization_range: f64,
+
+    // ----- evaluation (LossScore) -----
+    /// Peers evaluated per window.
+    pub uids_per_window: usize,
+    /// Fraction of a peer's batches sampled for each loss estimate.
+    pub validator_sample_rate: f64,
+    /// Evaluation step = eval_lr_factor · lr applied along sign(decode(peer)).
+    pub eval_lr_factor: f64,
+    /// Rating bins for choosing whom to evaluate (used when peers ≥ bins × uids_per_window).
+    pub num_evaluation_bins: usize,
+    /// Peers with more stake than this are not evaluated (validators).
+    pub eval_stake_max: f64,
+
+    // ----- rating (OpenSkill Plackett–Luce) -----
+    /// Initial mean of a new rating.
+    pub openskill_mu: f64,
+    /// Initial standard deviation of a new rating.
+    pub openskill_sigma: f64,
+    /// Performance noise β.
+    pub openskill_beta: f64,
+    /// Additive dynamics factor τ (σ² += τ² before every match).
+    pub openskill_tau: f64,
+    /// Floor κ for the variance shrink factor.
+    pub openskill_kappa: f64,
+    /// Never let a match raise σ above its value before τ was added.
+    pub openskill_limit_sigma: bool,
+
+    // ----- unique computation (the binary indicator's moving average) -----
+    /// BMA ← (1 − α)·BMA + α·indicator.
+    pub binary_score_ma_alpha: f64,
+
+    // ----- synchronisation -----
+    /// Values compared per parameter in the sync slice.
+    pub sync_values_per_param: usize,
+    /// Flat offset of the first compared value of each parameter (peers publish [10, 12)).
+    pub sync_value_offset: usize,
+    /// A peer more than this many steps behind is slashed.
+    pub sync_max_steps_behind: f64,
+    /// The sync score reaches 0 at this many steps behind.
+    pub sync_score_max_steps: f64,
+    /// sync = (1 − min(x, max)/max)^exponent.
+    pub sync_score_exponent: f64,
+
+    // ----- slashes and inactivity -----
+    /// Multiplier on final score and BMA for a missing, late or early gradient.
+    pub missing_slash: f64,
+    /// Multiplier on final score and BMA for a desynchronised peer.
+    pub sync_slash: f64,
+    /// Multiplier on the final score for each window a peer stays inactive.
+    pub inactivity_slash: f64,
+    /// Windows of inactivity after which a peer's state is reset entirely.
+    pub reset_inactivity_windows: u64,
+    /// A peer is active if it uploaded in any of the last this-many windows.
+    pub recent_windows: u64,
+    /// Below this gather success rate every skipped gather peer is zeroed instead of slashed.
+    pub gather_peers_slash_threshold: f64,
+
+    // ----- copy detection (added after the paper; [C-HEAD] thresholds) -----
+    /// Mean top-k index overlap from which a later uploader is a copier ("high": ×0.5).
+    pub idx_overlap_threshold: f64,
+    /// Overlap from which a copier's state is reset ("max").
+    pub idx_overlap_reset_threshold: f64,
+    /// Overlap from which a copier is also barred for `naughty_windows` ("mega").
+    pub idx_overlap_ban_threshold: f64,
+    /// Multiplier for a "high" overlap.
+    pub idx_overlap_slash: f64,
+    /// Windows a "mega" copier is excluded from evaluation and aggregation.
+    pub naughty_windows: u64,
+
+    // ----- weights and aggregation -----
+    /// weight ∝ final^power over peers with a positive final score.
+    pub power_normalisation: f64,
+    /// Top peers (by weight) whose updates are aggregated (G).
+    pub max_topk_peers: usize,
+    /// Fewest gather peers for an aggregation.
+    pub minimum_peers: usize,
+    /// Gather peers are re-selected every this-many windows.
+    pub peer_replacement_frequency: u64,
+    /// A posted peer list takes effect this many windows later.
+    pub peer_list_window_margin: u64,
+    /// Weights are set on chain every this-many windows.
+    pub windows_per_weights: u64,
+    /// A checkpoint is written every this-many global steps.
+    pub checkpoint_frequency: u64,
+}
+
+impl Default for HyperParams {
+    fn default() -> Self {
+        HyperParams {
+            blocks_per_window: 8,
+            block_time_seconds: 12.0,
+            time_window_delta_seconds: 10.0,
+            validator_offset: 2,
+
+            pages_per_window: 6,
+            rows_per_page: 100,
+            batch_size: 6,
+            sequence_length: 2048,
+
+            learning_rate: 4e-4,
+            weight_decay: 0.0,
+            warmup_steps: 250,
+            warmup_start_factor: 0.1,
+            t_max: 20_000,
+            t_mult: 2,
+            eta_min_factor: 0.1,
+
+            momentum_decay: 0.999,
+            target_chunk: 64,
+            topk_compression: 32,
+            use_dct: true,
+            quantization_bins: 256,
+            quantization_range: 6.0,
+
+            uids_per_window: 4,
+            validator_sample_rate: 0.1,
+            eval_lr_factor: 0.2,
+            num_evaluation_bins: 10,
+            eval_stake_max: 20_000.0,
+
+            openskill_mu: 25.0,
+            openskill_sigma: 25.0 / 3.0,
+            openskill_beta: 7.0,
+            openskill_tau: 0.1,
+            openskill_kappa: 1e-4,
+            openskill_limit_sigma: false,
+
+            binary_score_ma_alpha: 0.05,
+
+            sync_values_per_param: 2,
+            sync_value_offset: 10,
+            sync_max_steps_behind: 3.0,
+            sync_score_max_steps: 5.0,
+            sync_score_exponent: 2.5,
+
+            missing_slash: 0.75,
+            sync_slash: 0.75,
+            inactivity_slash: 0.75,
+            reset_inactivity_windows: 25,
+            recent_windows: 5,
+            gather_peers_slash_threshold: 0.4,
+
+            idx_overlap_threshold: 0.4,
+            idx_overlap_reset_threshold: 0.5,
+            idx_overlap_ban_threshold: 0.6,
+            idx_overlap_slash: 0.5,
+            naughty_windows: 200,
+
+            power_normalisation: 2.2,
+            max_topk_peers: 15,
+            minimum_peers: 5,
+            peer_replacement_frequency: 5,
+            peer_list_window_margin: 2,
+            windows_per_weights: 50,
+            checkpoint_frequency: 100,
+        }
+    }
+}
+
+impl HyperParams {
+    /// The outer learning rate at a global step: linear warm-up from
+    /// `warmup_start_factor·lr` to `lr` over `warmup_steps`, then cosine annealing with warm
+    /// restarts (T_0 = `t_max`, T_mult = `t_mult`, floor `eta_min_factor·lr`), as torch's
+    /// `SequentialLR(LinearLR, CosineAnnealingWarmRestarts)` gives it.
+    pub fn lr_at(&self, step: u64) -> f64 {
+        let lr = self.learning_rate;
+        if step < self.warmup_steps {
+            let f0 = self.warmup_start_factor;
+            return lr * (f0 + (1.0 - f0) * step as f64 / self.warmup_steps as f64);
+        }
+        let mut t = step - self.warmup_steps;
+        let mut period = self.t_max.max(1);
+        while t >= period {
+            t -= period;
+            period = period.saturating_mul(self.t_mult.max(1));
+        }
+        let eta_min = self.eta_min_factor * lr;
+        eta_min
+            + (lr - eta_min) * (1.0 + (std::f64::consts::PI * t as f64 / period as f64).cos()) / 2.0
+    }
+
+    /// sync score = max(0, (1 − min(x, max)/max)^exponent) for x steps behind.
+    pub fn sync_score(&self, steps_behind: f64) -> f64 {
+        let max = self.sync_score_max_steps;
+        if !steps_behind.is_finite() {
+            return 0.0;
+        }
+        let x = steps_behind.clamp(0.0, max);
+        (1.0 - x / max).powf(self.sync_score_exponent).max(0.0)
+    }
+}

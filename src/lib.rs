@@ -1,0 +1,17 @@
+//! gauntlet: a validator toolkit for the Gauntlet incentive mechanism of permissionless
+//! distributed LLM training (arXiv 2505.21684).
+//!
+//! The library holds everything the stages share; the `gauntlet` binary (`src/main.rs`,
+//! `src/cmd/`) is a thin reading of arguments around it. Library code knows nothing of the
+//! command line.
+
+pub mod config;
+pub mod data;
+pub mod demo;
+pub mod error;
+pub mod model;
+pub mod record;
+pub mod tensor_io;
+pub mod ui;
+
+pub use error::UsageError;

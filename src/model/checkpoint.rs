@@ -1,0 +1,262 @@
+//! Model checkpoints as safetensors: one file, or shards with a Hugging Face style
+//! `model.safetensors.index.json`. Loading checks every tensor's name, shape and dtype against
+//! the model and names the one that is wrong.
+
+use crate::tensor_io::{kind_name, kind_of, tensor_from_bytes, TensorBytes};
+use anyhow::{bail, Context, Result};
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use tch::{nn::VarStore, Kind};
+
+/// The index file of a sharded checkpoint.
+pub const INDEX_FILE: &str = "model.safetensors.index.json";
+/// The single-file checkpoint name inside a checkpoint folder.
+pub const SINGLE_FILE: &str = "model.safetensors";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Index {
+    #[serde(default)]
+    metadata: serde_json::Value,
+    weight_map: BTreeMap<String, String>,
+}
+
+/// Writes the variables of `vs` in `order` to `path`.
+///
+/// With `max_shard_bytes`, `path` is a folder that receives `model-0000K-of-0000N.safetensors`
+/// files of at most that many bytes each (a larger single tensor gets a shard of its own)
+/// and the index; otherwise `path` is one `.safetensors` file. `metadata` goes into every
+/// file's `__metadata__`.
+pub fn save(
+    vs: &VarStore,
+    order: &[String],
+    path: &Path,
+    max_shard_bytes: Option<u64>,
+    metadata: &HashMap<String, String>,
+) -> Result<()> {
+    let vars = vs.variables();
+    let mut tensors = Vec::with_capacity(order.len());
+    for name in order {
+        let t = vars
+            .get(name)
+            .with_context(|| format!("the model has no variable {name}"))?;
+        tensors.push((name.clone(), TensorBytes::from_tensor(t)?));
+    }
+    let Some(limit) = max_shard_bytes else {
+        return write_file(&tensors, metadata, path);
+    };
+    let mut shards: Vec<Vec<(String, TensorBytes)>> = vec![Vec::new()];
+    let mut size = 0u64;
+    for (name, bytes) in tensors {
+        if size > 0 && size + bytes.len() as u64 > limit {
+            shards.push(Vec::new());
+            size = 0;
+        }
+        size += bytes.len() as u64;
+        shards
+            .last_mut()
+            .expect("one shard at least")
+            .push((name, bytes));
+    }
+    std::fs::create_dir_all(path)
+        .with_context(|| format!("cannot create checkpoint folder {}", path.display()))?;
+    let n = shards.len();
+    let mut weight_map = BTreeMap::new();
+    let mut total = 0u64;
+    for (k, shard) in shards.iter().enumerate() {
+        let file = format!("model-{:05}-of-{:05}.safetensors", k + 1, n);
+        for (name, bytes) in shard {
+            weight_map.insert(name.clone(), file.clone());
+            total += bytes.len() as u64;
+        }
+        write_file(shard, metadata, &path.join(&file))?;
+    }
+    let mut meta = serde_json::Map::new();
+    meta.insert("total_size".into(), total.into());
+    let index = Index {
+        metadata: serde_json::Value::Object(meta),
+        weight_map,
+    };
+    write_atomically(
+        &path.join(INDEX_FILE),
+        serde_json::to_string_pretty(&index)?.as_bytes(),
+    )
+}
+
+fn write_file(
+    tensors: &[(String, TensorBytes)],
+    metadata: &HashMap<String, String>,
+    path: &Path,
+) -> Result<()> {
+    let tmp = tmp_path(path);
+    safetensors::serialize_to_file(
+        tensors.iter().map(|(n, b)| (n.as_str(), b)),
+        Some(metadata.clone()),
+        &tmp,
+    )
+    .with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move checkpoint into place at {}", path.display()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// The files of a checkpoint and which file holds each tensor (`None`: the only file).
+struct Layout {
+    files: Vec<PathBuf>,
+    weight_map: Option<BTreeMap<String, String>>,
+    base: PathBuf,
+}
+
+fn layout(path: &Path) -> Result<Layout> {
+    let index_path = if path.is_dir() {
+        if path.join(INDEX_FILE).is_file() {
+            path.join(INDEX_FILE)
+        } else if path.join(SINGLE_FILE).is_file() {
+            return Ok(Layout {
+                files: vec![path.join(SINGLE_FILE)],
+                weight_map: None,
+                base: path.into(),
+            });
+        } else {
+            bail!(
+                "checkpoint folder {} holds neither {INDEX_FILE} nor {SINGLE_FILE}",
+                path.display()
+            )
+        }
+    } else if path.extension().is_some_and(|e| e == "json") {
+        path.to_path_buf()
+    } else {
+        anyhow::ensure!(
+            path.is_file(),
+            "checkpoint {} does not exist",
+            path.display()
+        );
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        return Ok(Layout {
+            files: vec![path.to_path_buf()],
+            weight_map: None,
+            base,
+        });
+    };
+    let text = std::fs::read_to_string(&index_path)
+        .with_context(|| format!("cannot read checkpoint index {}", index_path.display()))?;
+    let index: Index = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a safetensors index (with a weight_map)",
+            index_path.display()
+        )
+    })?;
+    let base = index_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for file in index.weight_map.values() {
+        anyhow::ensure!(
+            !file.contains('/') && !file.contains('\\') && file != ".." && !file.is_empty(),
+            "checkpoint index {} names the shard {file:?}, which is not a plain file name",
+            index_path.display()
+        );
+        let p = base.join(file);
+        if !files.contains(&p) {
+            files.push(p);
+        }
+    }
+    Ok(Layout {
+        files,
+        weight_map: Some(index.weight_map),
+        base,
+    })
+}
+
+/// Reads the `__metadata__` of a checkpoint's first file.
+pub fn read_metadata(path: &Path) -> Result<HashMap<String, String>> {
+    let layout = layout(path)?;
+    let file = layout.files.first().context("checkpoint has no files")?;
+    let f = std::fs::File::open(file)
+        .with_context(|| format!("cannot open checkpoint {}", file.display()))?;
+    // SAFETY: the mapping is read-only and lives only in this function; a concurrent writer
+    // could change bytes under us, which safetensors' checks turn into an error, not UB in Rust
+    // code that only reads through slices.
+    let map = unsafe { memmap2::Mmap::map(&f) }
+        .with_context(|| format!("cannot map {}", file.display()))?;
+    let (_, meta) = SafeTensors::read_metadata(&map)
+        .map_err(|e| anyhow::anyhow!("{} is not a safetensors file: {e}", file.display()))?;
+    Ok(meta.metadata().clone().unwrap_or_default())
+}
+
+/// Loads a checkpoint into the variables of `vs`, bit-exactly when the dtypes agree.
+///
+/// Every variable must be present with the variable's shape and a floating-point dtype
+/// (converted to the variable's dtype when it differs); a tensor the model does not have is an
+/// error too, except rotary `inv_freq` buffers that old Hugging Face checkpoints carry.
+pub fn load(vs: &mut VarStore, path: &Path) -> Result<()> {
+    let layout = layout(path)?;
+    let mut vars: BTreeMap<String, tch::Tensor> = vs.variables().into_iter().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for file in &layout.files {
+        let f = std::fs::File::open(file)
+            .with_context(|| format!("cannot open checkpoint {}", file.display()))?;
+        // SAFETY: as in `read_metadata`.
+        let map = unsafe { memmap2::Mmap::map(&f) }
+            .with_context(|| format!("cannot map {}", file.display()))?;
+        let st = SafeTensors::deserialize(&map).map_err(|e| {
+            anyhow::anyhow!("{} is not a valid safetensors file: {e}", file.display())
+        })?;
+        for (name, view) in st.tensors() {
+            if let Some(map) = &layout.weight_map {
+                let owner = map.get(&name).map(|f| layout.base.join(f));
+                if owner.as_ref() != Some(file) {
+                    continue;
+                }
+            }
+            if name.ends_with("rotary_emb.inv_freq") {
+                continue;
+            }
+            let Some(var) = vars.get_mut(&name) else {
+                bail!("checkpoint {} has a tensor {name} that the model does not have (is it for another model preset?)", file.display())
+            };
+            let want: Vec<i64> = var.size();
+            let got: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+            if want != got {
+                bail!(
+                    "tensor {name} in {} has shape {got:?}, the model expects {want:?}",
+                    file.display()
+                );
+            }
+            let kind = kind_of(view.dtype())
+                .filter(|k| matches!(k, Kind::Float | Kind::BFloat16 | Kind::Half | Kind::Double));
+            let Some(kind) = kind else {
+                bail!(
+                    "tensor {name} in {} has dtype {:?}, the model expects a floating-point dtype ({})",
+                    file.display(),
+                    view.dtype(),
+                    kind_name(var.kind())
+                );
+            };
+            let src = tensor_from_bytes(view.data(), view.shape(), kind)
+                .with_context(|| format!("tensor {name} in {}", file.display()))?;
+            tch::no_grad(|| var.f_copy_(&src.to_kind(var.kind())))?;
+            seen.insert(name);
+        }
+    }
+    if let Some((name, var)) = vars.iter().find(|(n, _)| !seen.contains(*n)) {
+        bail!(
+            "checkpoint {} has no tensor {name} (the model expects {:?} {})",
+            path.display(),
+            var.size(),
+            kind_name(var.kind())
+        );
+    }
+    Ok(())
+}
