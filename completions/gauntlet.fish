@@ -38,6 +38,8 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "config" -d 'Print
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "data" -d 'Training data: token shards and page assignment'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -179,6 +181,50 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL)' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l state -d 'Where the error-feedback buffer is kept between windows [default: STORE/../peer-state]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l batches -d 'Train on at most this many batches of the assigned pages' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l behave -d 'How to behave' -r -f -a "honest\t''
+free-rider\t''
+copycat\t''
+noise\t''
+zero\t''
+late\t''
+stale\t''
+lazy\t''
+desync\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l of -d 'copycat: the peer whose upload to copy' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l perturb -d 'copycat: relative noise added to the copied values (0 = exact copy)' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l stale-by -d 'stale: train on the model of this many windows ago' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l fraction -d 'lazy: the fraction of its batches to train on' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l late-by -d 'late: seconds to upload after time' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l window -d 'Expect this window' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l uid -d 'Expect this uid' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l sync -d 'The file is a sync slice [default: guessed from the name]'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l uid -d 'Only records of this uid' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
@@ -205,13 +251,15 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'

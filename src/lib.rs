@@ -5,13 +5,17 @@
 //! `src/cmd/`) is a thin reading of arguments around it. Library code knows nothing of the
 //! command line.
 
+pub mod codec;
 pub mod config;
 pub mod data;
 pub mod demo;
 pub mod error;
 pub mod model;
+pub mod peer;
 pub mod record;
+pub mod store;
 pub mod tensor_io;
 pub mod ui;
+pub mod wire;
 
 pub use error::UsageError;

@@ -91,6 +91,51 @@ impl View for &TensorBytes {
     }
 }
 
+/// Writes a safetensors file deterministically: `__metadata__` first with its keys sorted,
+/// then the tensors in the order given, the header padded with spaces to 8 bytes. The same
+/// tensors and metadata always give the same bytes (the `safetensors` crate's writer orders
+/// metadata by a `HashMap`, so its output varies from run to run).
+pub fn write_safetensors(
+    out: &mut impl std::io::Write,
+    metadata: &std::collections::BTreeMap<String, String>,
+    tensors: &[(String, TensorBytes)],
+) -> Result<()> {
+    let mut header = serde_json::Map::new();
+    if !metadata.is_empty() {
+        header.insert("__metadata__".into(), serde_json::to_value(metadata)?);
+    }
+    let mut offset = 0usize;
+    for (name, t) in tensors {
+        anyhow::ensure!(
+            name != "__metadata__" && !header.contains_key(name),
+            "tensor name {name:?} is reserved or repeated"
+        );
+        let dtype = format!("{:?}", t.dtype);
+        header.insert(name.clone(), serde_json::json!({"dtype": dtype, "shape": t.shape, "data_offsets": [offset, offset + t.len()]}));
+        offset += t.len();
+    }
+    let mut text = serde_json::to_string(&serde_json::Value::Object(header))?;
+    while text.len() % 8 != 0 {
+        text.push(' ');
+    }
+    out.write_all(&(text.len() as u64).to_le_bytes())?;
+    out.write_all(text.as_bytes())?;
+    for (_, t) in tensors {
+        out.write_all(&t.data)?;
+    }
+    Ok(())
+}
+
+/// As [`write_safetensors`], into memory.
+pub fn safetensors_bytes(
+    metadata: &std::collections::BTreeMap<String, String>,
+    tensors: &[(String, TensorBytes)],
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(tensors.iter().map(|(_, t)| t.len()).sum::<usize>() + 4096);
+    write_safetensors(&mut out, metadata, tensors)?;
+    Ok(out)
+}
+
 /// A CPU tensor from bytes whose length the caller has already checked against the shape.
 pub fn tensor_from_bytes(data: &[u8], shape: &[usize], kind: Kind) -> Result<Tensor> {
     let numel: usize = shape.iter().product();

@@ -4,7 +4,9 @@ mod completions;
 mod config;
 mod data;
 mod demo;
+mod inspect;
 mod model;
+mod peer;
 mod show;
 
 use crate::cli::{Cli, Ctx};
@@ -19,6 +21,8 @@ pub enum Command {
     Data(data::Command),
     #[command(subcommand)]
     Model(model::Command),
+    Peer(peer::Args),
+    Inspect(inspect::Args),
     Show(show::Args),
     Demo(demo::Args),
 }
@@ -37,6 +41,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(_) => unreachable!("handled above"),
         Command::Data(cmd) => data::run(&ctx, cmd),
         Command::Model(cmd) => model::run(&ctx, cmd),
+        Command::Peer(args) => peer::run(&ctx, args),
+        Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
     }

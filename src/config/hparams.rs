@@ -4,6 +4,7 @@
 //! before the paper). Every field is settable in the `hparams:` section of the YAML config,
 //! by `GAUNTLET_HPARAMS__<FIELD>`, or by `--set hparams.<field>=<value>`.
 
+use crate::codec::CodecKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,8 +54,9 @@ pub struct HyperParams {
     pub target_chunk: usize,
     /// Coefficients kept per chunk.
     pub topk_compression: usize,
-    /// Whether values pass through the DCT (false = chunk-only, the later variant).
-    pub use_dct: bool,
+    /// `dct-topk` (chunked DCT, int16 indices; paper era) or `chunk-topk` (no DCT, 12-bit
+    /// packed indices; the later variant, with top-64 and 4 bins).
+    pub codec: CodecKind,
     /// Quantisation bins for values (256 = 8-bit); 0 turns quantisation off.
     pub quantization_bins: usize,
     /// Quantisation range in standard deviations (±range/2 σ).
@@ -169,7 +171,7 @@ impl Default for HyperParams {
             momentum_decay: 0.999,
             target_chunk: 64,
             topk_compression: 32,
-            use_dct: true,
+            codec: CodecKind::DctTopk,
             quantization_bins: 256,
             quantization_range: 6.0,
 

@@ -29,6 +29,27 @@ pub struct Config {
     pub data: DataSettings,
     /// Where and how computation runs.
     pub runtime: RuntimeSettings,
+    /// The network this validator or peer belongs to.
+    pub network: NetworkSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSettings {
+    /// Protocol version in every object key (`gradient-{window}-{uid}-v{version}…`): a new
+    /// version forks the network's namespace, as the reference's code version does.
+    pub version: String,
+    /// The window the run started at: global step = window − start_window.
+    pub start_window: u64,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        NetworkSettings {
+            version: "1".into(),
+            start_window: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,11 +2,11 @@
 //! `model.safetensors.index.json`. Loading checks every tensor's name, shape and dtype against
 //! the model and names the one that is wrong.
 
-use crate::tensor_io::{kind_name, kind_of, tensor_from_bytes, TensorBytes};
+use crate::tensor_io::{kind_name, kind_of, tensor_from_bytes, write_safetensors, TensorBytes};
 use anyhow::{bail, Context, Result};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tch::{nn::VarStore, Kind};
 
@@ -33,7 +33,7 @@ pub fn save(
     order: &[String],
     path: &Path,
     max_shard_bytes: Option<u64>,
-    metadata: &HashMap<String, String>,
+    metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
     let vars = vs.variables();
     let mut tensors = Vec::with_capacity(order.len());
@@ -86,16 +86,17 @@ pub fn save(
 
 fn write_file(
     tensors: &[(String, TensorBytes)],
-    metadata: &HashMap<String, String>,
+    metadata: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<()> {
     let tmp = tmp_path(path);
-    safetensors::serialize_to_file(
-        tensors.iter().map(|(n, b)| (n.as_str(), b)),
-        Some(metadata.clone()),
-        &tmp,
-    )
-    .with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
+    let file = std::fs::File::create(&tmp)
+        .with_context(|| format!("cannot create checkpoint {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    write_safetensors(&mut out, metadata, tensors)
+        .with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
+    std::io::Write::flush(&mut out)?;
+    drop(out);
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move checkpoint into place at {}", path.display()))
 }
@@ -180,7 +181,7 @@ fn layout(path: &Path) -> Result<Layout> {
 }
 
 /// Reads the `__metadata__` of a checkpoint's first file.
-pub fn read_metadata(path: &Path) -> Result<HashMap<String, String>> {
+pub fn read_metadata(path: &Path) -> Result<std::collections::HashMap<String, String>> {
     let layout = layout(path)?;
     let file = layout.files.first().context("checkpoint has no files")?;
     let f = std::fs::File::open(file)
@@ -259,4 +260,31 @@ pub fn load(vs: &mut VarStore, path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The file name of the checkpoint for a window in a checkpoint folder.
+pub fn window_file(window: u64) -> String {
+    format!("checkpoint-{window}.safetensors")
+}
+
+/// The newest checkpoint in `dir` for a window at or before `window`, with its window.
+pub fn latest_at_or_before(dir: &Path, window: u64) -> Result<Option<(u64, PathBuf)>> {
+    let mut best: Option<(u64, PathBuf)> = None;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list checkpoint folder {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let Some(w) = path.file_name().and_then(|n| n.to_str()).and_then(|n| {
+            n.strip_prefix("checkpoint-")?
+                .strip_suffix(".safetensors")?
+                .parse::<u64>()
+                .ok()
+        }) else {
+            continue;
+        };
+        if w <= window && best.as_ref().is_none_or(|(b, _)| w > *b) {
+            best = Some((w, path));
+        }
+    }
+    Ok(best)
 }

@@ -11,7 +11,7 @@ pub use llama::Llama;
 pub use train::Trainer;
 
 use anyhow::{Context, Result};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use tch::{nn, Device, Kind, Tensor};
 
@@ -155,7 +155,7 @@ impl Model {
             .into_iter()
             .map(|(n, _)| n)
             .collect();
-        let mut meta = HashMap::new();
+        let mut meta = BTreeMap::new();
         meta.insert("format".to_string(), "gauntlet-model".to_string());
         meta.insert(
             "config".to_string(),

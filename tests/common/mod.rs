@@ -44,3 +44,48 @@ pub fn ok(cmd: &mut Command) -> Output {
     );
     out
 }
+
+/// The Python with torch 2.11.0 that scripts/setup installs (TORCH_VENV as there).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("GAUNTLET_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = std::env::var_os("TORCH_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/torch-venv-2.11.0"));
+    let py = venv.join("bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: run scripts/setup (it installs the torch the reference scripts need)",
+        py.display()
+    );
+    py
+}
+
+/// Runs a Python reference script from tests/reference with arguments.
+pub fn run_reference(script: &str, args: &[&std::ffi::OsStr]) {
+    let out = Command::new(python())
+        .arg(repo().join("tests/reference").join(script))
+        .args(args)
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{script} failed:\n{}", stderr(&out));
+}
+
+pub fn write_f32(path: &Path, t: &tch::Tensor) {
+    let t = t.to_kind(tch::Kind::Float).contiguous();
+    let n = t.numel();
+    let mut bytes = vec![0u8; n * 4];
+    t.copy_data_u8(&mut bytes, n);
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub fn read_f32(path: &Path, shape: &[i64]) -> tch::Tensor {
+    let bytes = std::fs::read(path).unwrap();
+    let v: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    tch::Tensor::from_slice(&v).view(shape)
+}

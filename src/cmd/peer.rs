@@ -1,0 +1,120 @@
+//! `gauntlet peer`: a reference peer that trains on its pages and uploads a pseudo-gradient.
+
+use crate::cli::Ctx;
+use anyhow::Result;
+use clap::ValueEnum;
+use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::store::LocalStore;
+use std::path::PathBuf;
+
+/// Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice
+///
+/// Loads the window's model (the newest checkpoint-{w}.safetensors at or before the window in
+/// --checkpoints, or --checkpoint), trains on the pages assigned to --uid for --window, folds
+/// the gradient into its error-feedback buffer (kept in --state between windows), encodes it
+/// with the network's codec and writes gradient-{window}-{uid}-v{version}.safetensors and
+/// sync-{window}-{uid}-v{version}.safetensors to the store. --behave makes it misbehave, for
+/// tests and the demo. Prints a JSON report.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(long)]
+    uid: u16,
+    #[arg(long)]
+    window: u64,
+    /// The store to upload to: a folder (or file:// URL)
+    #[arg(long)]
+    store: PathBuf,
+    /// Folder of checkpoint-{window}.safetensors files
+    #[arg(
+        long,
+        conflicts_with = "checkpoint",
+        required_unless_present = "checkpoint"
+    )]
+    checkpoints: Option<PathBuf>,
+    /// One checkpoint to use whatever the window
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Where the error-feedback buffer is kept between windows [default: STORE/../peer-state]
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Train on at most this many batches of the assigned pages
+    #[arg(long)]
+    batches: Option<usize>,
+    /// How to behave
+    #[arg(long, value_enum, default_value_t = Behave::Honest)]
+    behave: Behave,
+    /// copycat: the peer whose upload to copy
+    #[arg(long, required_if_eq("behave", "copycat"))]
+    of: Option<u16>,
+    /// copycat: relative noise added to the copied values (0 = exact copy)
+    #[arg(long, default_value_t = 0.0)]
+    perturb: f64,
+    /// stale: train on the model of this many windows ago
+    #[arg(long, default_value_t = 3)]
+    stale_by: u64,
+    /// lazy: the fraction of its batches to train on
+    #[arg(long, default_value_t = 0.1)]
+    fraction: f64,
+    /// late: seconds to upload after time
+    #[arg(long, default_value_t = 60.0)]
+    late_by: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Behave {
+    Honest,
+    FreeRider,
+    Copycat,
+    Noise,
+    Zero,
+    Late,
+    Stale,
+    Lazy,
+    Desync,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.fraction) || args.perturb < 0.0 || args.late_by < 0.0 {
+        gauntlet::usage_bail!("--fraction must be in [0, 1], --perturb and --late-by not negative");
+    }
+    let behaviour = match args.behave {
+        Behave::Honest => Behaviour::Honest,
+        Behave::FreeRider => Behaviour::FreeRider,
+        Behave::Copycat => Behaviour::Copycat {
+            of: args.of.expect("clap requires --of"),
+            perturb: args.perturb,
+        },
+        Behave::Noise => Behaviour::Noise,
+        Behave::Zero => Behaviour::Zero,
+        Behave::Late => Behaviour::Late { by: args.late_by },
+        Behave::Stale => Behaviour::Stale { by: args.stale_by },
+        Behave::Lazy => Behaviour::Lazy {
+            fraction: args.fraction,
+        },
+        Behave::Desync => Behaviour::Desync,
+    };
+    let checkpoints = match (args.checkpoint, args.checkpoints) {
+        (Some(f), _) => Checkpoints::File(f),
+        (None, Some(d)) => Checkpoints::Folder(d),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let store = LocalStore::open(&args.store)?;
+    let state_dir = args
+        .state
+        .unwrap_or_else(|| args.store.join("..").join("peer-state"));
+    let job = Job {
+        uid: args.uid,
+        window: args.window,
+        behaviour,
+        checkpoints,
+        state_dir,
+        max_batches: args.batches,
+    };
+    let report = peer::run(ctx.config(), &job, &store)?;
+    ctx.ui.detail(format!(
+        "uid {} window {}: uploaded {} ({} bytes)",
+        report.uid, report.window, report.gradient_key, report.gradient_bytes
+    ));
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}

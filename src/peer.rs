@@ -1,0 +1,441 @@
+//! A reference peer: for `(uid, window)` it trains on its assigned pages from the window's
+//! model, folds the gradient into its error-feedback buffer, encodes the buffer with the
+//! network's codec, and uploads the pseudo-gradient and its sync slice.
+//!
+//! As the paper-era reference, a peer's update is `lr·ḡ` (the mean gradient over its
+//! batches) accumulated into `e ← β·e + lr·ḡ`; the part the codec sends is removed from `e`
+//! and the rest carried to the next window. `Behaviour` makes it misbehave the ways real
+//! peers do, so that tests and the demo have every kind of contribution to judge.
+
+use crate::codec::{Codec, CodecParams, Encoded, Layout, QuantTable, Values};
+use crate::config::Config;
+use crate::data::{Dataset, PageAssigner};
+use crate::model::{self, checkpoint, Model};
+use crate::store::Store;
+use crate::tensor_io::{tensor_from_bytes, write_safetensors, TensorBytes};
+use crate::wire::{self, gradient, GradientMeta, Receipt, SyncSlice};
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use tch::{Kind, Tensor};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Behaviour {
+    /// Trains on its assigned pages from the current model.
+    Honest,
+    /// Trains, but on pages that are not its own.
+    FreeRider,
+    /// Re-uploads another peer's pseudo-gradient of the same window as its own, with values
+    /// perturbed by `perturb` (relative noise; 0 = an exact copy).
+    Copycat { of: u16, perturb: f64 },
+    /// Random values in a valid file.
+    Noise,
+    /// An all-zero update in a valid file.
+    Zero,
+    /// Honest work uploaded `by` seconds late.
+    Late { by: f64 },
+    /// Trains from the model of `by` windows ago.
+    Stale { by: u64 },
+    /// Trains on only this fraction of its batches (at least one).
+    Lazy { fraction: f64 },
+    /// Honest work with a sync slice that does not match its model.
+    Desync,
+}
+
+impl Behaviour {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Behaviour::Honest => "honest",
+            Behaviour::FreeRider => "free-rider",
+            Behaviour::Copycat { .. } => "copycat",
+            Behaviour::Noise => "noise",
+            Behaviour::Zero => "zero",
+            Behaviour::Late { .. } => "late",
+            Behaviour::Stale { .. } => "stale",
+            Behaviour::Lazy { .. } => "lazy",
+            Behaviour::Desync => "desync",
+        }
+    }
+}
+
+/// Where the peer finds the model for a window.
+#[derive(Clone, Debug)]
+pub enum Checkpoints {
+    /// This file, whatever the window.
+    File(PathBuf),
+    /// The newest `checkpoint-{w}.safetensors` with `w` at or before the window.
+    Folder(PathBuf),
+}
+
+pub struct Job {
+    pub uid: u16,
+    pub window: u64,
+    pub behaviour: Behaviour,
+    pub checkpoints: Checkpoints,
+    /// Where the error-feedback buffer lives between windows.
+    pub state_dir: PathBuf,
+    /// Train on at most this many batches.
+    pub max_batches: Option<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub uid: u16,
+    pub window: u64,
+    pub behaviour: String,
+    pub model_window: Option<u64>,
+    pub pages: Vec<u64>,
+    pub batches: u64,
+    pub tokens: u64,
+    pub train_loss: Option<f64>,
+    pub gradient_key: String,
+    pub gradient_bytes: u64,
+    pub sync_key: String,
+}
+
+/// The codec and the layouts of every parameter of the configured model, in checkpoint order.
+pub fn layouts(cfg: &Config, device: tch::Device) -> Result<(Codec, Vec<Layout>)> {
+    let config = model::LlamaConfig::preset(&cfg.model.preset)?;
+    let codec = Codec::new(CodecParams::from_hparams(&cfg.hparams), device)?;
+    let layouts = config
+        .param_shapes()
+        .iter()
+        .map(|(n, s)| codec.layout(n, s))
+        .collect();
+    Ok((codec, layouts))
+}
+
+pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
+    let h = &cfg.hparams;
+    let (config, device, dtype) = model::from_settings(cfg)?;
+    let data = Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
+    model::check_vocab(&config, &data)?;
+    let assigner = PageAssigner::new(
+        &cfg.data.assignment_key,
+        data.num_pages(),
+        h.pages_per_window,
+    )?;
+    let (codec, layouts) = layouts(cfg, device)?;
+
+    let model_window = match job.behaviour {
+        Behaviour::Stale { by } => job.window.saturating_sub(by),
+        _ => job.window,
+    };
+    let (ckpt_window, ckpt) = match &job.checkpoints {
+        Checkpoints::File(p) => (None, p.clone()),
+        Checkpoints::Folder(dir) => {
+            let (w, p) =
+                checkpoint::latest_at_or_before(dir, model_window)?.with_context(|| {
+                    format!(
+                        "no checkpoint for window {model_window} or earlier in {}",
+                        dir.display()
+                    )
+                })?;
+            (Some(w), p)
+        }
+    };
+    let m = Model::load(&config, device, dtype, &ckpt)?;
+    let params: Vec<(String, Tensor)> = {
+        let vars = m.vs.variables();
+        layouts
+            .iter()
+            .map(|l| (l.name.clone(), vars[&l.name].shallow_clone()))
+            .collect()
+    };
+
+    let global_step = job.window.saturating_sub(cfg.network.start_window);
+    let lr = h.lr_at(global_step);
+    let own = assigner.assigned(job.uid, job.window);
+    let pages = match job.behaviour {
+        Behaviour::FreeRider => assigner.random(
+            free_rider_seed(job.uid),
+            job.window,
+            h.pages_per_window,
+            &[job.uid],
+        )?,
+        _ => own.clone(),
+    };
+    let mut batches = data.batches(&pages, h.batch_size)?;
+    if let Behaviour::Lazy { fraction } = job.behaviour {
+        batches.truncate(((batches.len() as f64 * fraction).ceil() as usize).max(1));
+    }
+    if let Some(n) = job.max_batches {
+        batches.truncate(n.max(1));
+    }
+    let tokens = batches.iter().map(|b| b.numel() as u64).sum();
+    let receipt = Receipt {
+        pages: pages.clone(),
+        batches: batches.len() as u64,
+        tokens,
+    };
+    let meta = GradientMeta {
+        window: job.window,
+        uid: job.uid,
+        global_step,
+        codec: codec.params.clone(),
+        receipt,
+    };
+
+    let (encoded, train_loss) = match &job.behaviour {
+        Behaviour::Copycat { of, perturb } => (
+            copy_of(store, cfg, &codec, &layouts, job.window, *of, *perturb)?,
+            None,
+        ),
+        Behaviour::Noise => {
+            let enc = params
+                .iter()
+                .zip(&layouts)
+                .map(|((_, p), l)| codec.encode(l, &(Tensor::randn_like(p) * lr)))
+                .collect();
+            (enc, None)
+        }
+        Behaviour::Zero => (
+            params
+                .iter()
+                .zip(&layouts)
+                .map(|((_, p), l)| codec.encode(l, &p.zeros_like()))
+                .collect(),
+            None,
+        ),
+        _ => {
+            let loss = accumulate_gradients(&m, &batches, Some(data.eos_id()))?;
+            let grads: Vec<Tensor> = params
+                .iter()
+                .map(|(_, p)| {
+                    let g = p.grad();
+                    if g.defined() {
+                        g.to_kind(Kind::Float)
+                    } else {
+                        p.zeros_like().to_kind(Kind::Float)
+                    }
+                })
+                .collect();
+            (
+                error_feedback(
+                    &codec,
+                    &layouts,
+                    &grads,
+                    lr,
+                    h.momentum_decay,
+                    &job.state_dir,
+                    job.uid,
+                    job.window,
+                )?,
+                Some(loss),
+            )
+        }
+    };
+
+    let bytes = gradient::encode_file(&meta, &layouts, &encoded)?;
+    let version = &cfg.network.version;
+    let gradient_key = wire::gradient_key(job.window, job.uid, version);
+    store
+        .put(&gradient_key, &bytes)
+        .with_context(|| format!("cannot upload {gradient_key} to {}", store.describe()))?;
+    if let Behaviour::Late { by } = job.behaviour {
+        let at = SystemTime::now() + Duration::from_secs_f64(by.max(0.0));
+        if !store.backdate(&gradient_key, at)? {
+            std::thread::sleep(Duration::from_secs_f64(by.max(0.0)));
+            store.put(&gradient_key, &bytes)?;
+        }
+    }
+
+    let mut slice = SyncSlice::take(
+        job.window,
+        job.uid,
+        &params,
+        h.sync_value_offset,
+        h.sync_values_per_param,
+    );
+    if job.behaviour == Behaviour::Desync {
+        // Ten steps' worth of drift in a random direction per value.
+        slice.values = slice
+            .values
+            .iter()
+            .map(|v| v + v.randn_like().sign() * (10.0 * lr))
+            .collect();
+    }
+    let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
+    let sync_key = wire::sync_key(job.window, job.uid, version);
+    store
+        .put(&sync_key, &slice.encode(&names)?)
+        .with_context(|| format!("cannot upload {sync_key} to {}", store.describe()))?;
+
+    Ok(Report {
+        uid: job.uid,
+        window: job.window,
+        behaviour: job.behaviour.name().to_string(),
+        model_window: ckpt_window,
+        pages,
+        batches: meta.receipt.batches,
+        tokens,
+        train_loss,
+        gradient_key,
+        gradient_bytes: bytes.len() as u64,
+        sync_key,
+    })
+}
+
+/// A free-rider's pages come from a draw no honest peer makes.
+fn free_rider_seed(uid: u16) -> u64 {
+    0xF4EE_0000_0000 | uid as u64
+}
+
+/// Sums the gradients of the mean loss over `batches` into the model's variables; returns
+/// the mean loss.
+fn accumulate_gradients(m: &Model, batches: &[Tensor], pad: Option<i64>) -> Result<f64> {
+    anyhow::ensure!(!batches.is_empty(), "the peer has no batches to train on");
+    for v in m.vs.trainable_variables() {
+        let mut g = v.grad();
+        if g.defined() {
+            let _ = g.zero_();
+        }
+    }
+    let n = batches.len() as f64;
+    let mut total = 0.0;
+    for b in batches {
+        let loss = m.llama.loss(&b.to_device(m.device()), pad);
+        total += loss.f_double_value(&[])?;
+        (loss / n).f_backward()?;
+    }
+    Ok(total / n)
+}
+
+/// e ← β·e + lr·g; send top-k of e; keep what was not sent. The buffer after window `w` is
+/// kept as `ef-{uid}-{w}.safetensors`; a re-run of a window starts from the same earlier
+/// buffer, so it gives the same file.
+#[allow(clippy::too_many_arguments)]
+fn error_feedback(
+    codec: &Codec,
+    layouts: &[Layout],
+    grads: &[Tensor],
+    lr: f64,
+    beta: f64,
+    state_dir: &Path,
+    uid: u16,
+    window: u64,
+) -> Result<Vec<Encoded>> {
+    std::fs::create_dir_all(state_dir)
+        .with_context(|| format!("cannot create peer state folder {}", state_dir.display()))?;
+    let previous = latest_buffer(state_dir, uid, window)?;
+    let mut encoded = Vec::with_capacity(layouts.len());
+    let mut next: Vec<(String, TensorBytes)> = Vec::with_capacity(layouts.len());
+    for (l, g) in layouts.iter().zip(grads) {
+        let e = match previous.as_ref().and_then(|p| p.get(&l.name)) {
+            Some(prev) => prev.to_device(g.device()) * beta + g * lr,
+            None => g * lr,
+        };
+        let enc = codec.encode(l, &e);
+        let rest = &e - codec.decode(l, &enc);
+        next.push((l.name.clone(), TensorBytes::from_tensor(&rest)?));
+        encoded.push(enc);
+    }
+    let path = state_dir.join(format!("ef-{uid}-{window}.safetensors"));
+    let tmp = state_dir.join(format!(".ef-{uid}-{window}.partial"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    write_safetensors(&mut file, &Default::default(), &next)?;
+    std::io::Write::flush(&mut file)?;
+    drop(file);
+    std::fs::rename(&tmp, &path)?;
+    for old in buffer_files(state_dir, uid)?
+        .into_iter()
+        .filter(|(w, _)| *w + 2 < window)
+    {
+        let _ = std::fs::remove_file(old.1);
+    }
+    Ok(encoded)
+}
+
+fn buffer_files(dir: &Path, uid: u16) -> Result<Vec<(u64, PathBuf)>> {
+    let prefix = format!("ef-{uid}-");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if let Some(w) = path.file_name().and_then(|n| n.to_str()).and_then(|n| {
+            n.strip_prefix(&prefix)?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()
+        }) {
+            out.push((w, path));
+        }
+    }
+    Ok(out)
+}
+
+/// The peer's own buffer from its latest window before `window`.
+fn latest_buffer(dir: &Path, uid: u16, window: u64) -> Result<Option<HashMap<String, Tensor>>> {
+    let Some((_, path)) = buffer_files(dir, uid)?
+        .into_iter()
+        .filter(|(w, _)| *w < window)
+        .max_by_key(|(w, _)| *w)
+    else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is damaged: {e}; delete it to start the buffer afresh",
+            path.display()
+        )
+    })?;
+    let mut out = HashMap::new();
+    for (name, view) in st.tensors() {
+        out.insert(
+            name,
+            tensor_from_bytes(view.data(), view.shape(), Kind::Float)?,
+        );
+    }
+    Ok(Some(out))
+}
+
+/// Another peer's gradient of the same window, re-labelled as this peer's.
+fn copy_of(
+    store: &dyn Store,
+    cfg: &Config,
+    codec: &Codec,
+    layouts: &[Layout],
+    window: u64,
+    of: u16,
+    perturb: f64,
+) -> Result<Vec<Encoded>> {
+    let key = wire::gradient_key(window, of, &cfg.network.version);
+    let Some(bytes) = store.get(&key)? else {
+        bail!(
+            "copycat: the victim's {key} is not in {} yet; run the victim first",
+            store.describe()
+        )
+    };
+    let expect = gradient::Expect {
+        layouts,
+        codec: &codec.params,
+        window: Some(window),
+        uid: Some(of),
+    };
+    let g = gradient::decode_file(&bytes, &expect)
+        .map_err(|r| anyhow::anyhow!("copycat: the victim's {key} is invalid: {}", r.reason()))?;
+    if perturb == 0.0 {
+        return Ok(g.params);
+    }
+    Ok(g.params
+        .into_iter()
+        .map(|e| {
+            let v = e.values();
+            let noisy = &v + v.randn_like() * (v.abs().mean(Kind::Float) * perturb);
+            let vals = match &e.vals {
+                Values::Float(_) => Values::Float(noisy),
+                Values::Quantized { table, .. } => {
+                    let (codes, table) = QuantTable::quantize(
+                        &noisy,
+                        table.bins() as usize,
+                        cfg.hparams.quantization_range,
+                    );
+                    Values::Quantized { codes, table }
+                }
+            };
+            Encoded { idx: e.idx, vals }
+        })
+        .collect())
+}

@@ -1,0 +1,87 @@
+//! A folder as an object store: one file per key, written atomically, with the file's
+//! modification time as the upload time.
+
+use super::{check_key, ObjectMeta, Store};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// A store in `root` (created if missing); `file://` prefixes are accepted.
+    pub fn open(root: impl AsRef<Path>) -> Result<LocalStore> {
+        let root = root.as_ref();
+        let root = root
+            .to_str()
+            .and_then(|s| s.strip_prefix("file://"))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.to_path_buf());
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create store folder {}", root.display()))?;
+        Ok(LocalStore { root })
+    }
+
+    pub fn path(&self, key: &str) -> Result<PathBuf> {
+        check_key(key)?;
+        Ok(self.root.join(key))
+    }
+}
+
+impl Store for LocalStore {
+    fn describe(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path(key)?;
+        let tmp = self.root.join(format!(".{key}.partial"));
+        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot move {} into place", path.display()))
+    }
+
+    fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
+        match std::fs::metadata(self.path(key)?) {
+            Ok(m) => Ok(Some(ObjectMeta {
+                key: key.to_string(),
+                size: m.len(),
+                uploaded_at: m.modified()?,
+                etag: None,
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot stat {key} in {}", self.describe())),
+        }
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(self.path(key)?) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {key} in {}", self.describe())),
+        }
+    }
+
+    fn backdate(&self, key: &str, at: SystemTime) -> Result<bool> {
+        let f = std::fs::File::options().write(true).open(self.path(key)?)?;
+        f.set_modified(at)
+            .with_context(|| format!("cannot set the upload time of {key}"))?;
+        Ok(true)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut keys = Vec::new();
+        for entry in std::fs::read_dir(&self.root)
+            .with_context(|| format!("cannot list {}", self.describe()))?
+        {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if name.starts_with(prefix) && !name.starts_with('.') {
+                keys.push(name);
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+}

@@ -1,0 +1,97 @@
+//! Pseudo-gradient files and sync slices: the native format (safetensors) and the checks
+//! that make peers' uploads safe to read.
+//!
+//! Everything a peer uploads is hostile until checked. A reader gets the file's bytes only
+//! after its size was checked against a cap computed from the model and codec; the header is
+//! parsed within a cap of its own; every dtype, shape and offset is checked before a tensor
+//! is built; then index ranges, duplicates, finiteness and quantisation codes. A failed check
+//! is a [`Reject`], never a panic.
+
+pub mod gradient;
+mod reject;
+pub mod safetensors;
+pub mod sync;
+
+pub use gradient::{Gradient, GradientMeta, Receipt};
+pub use reject::Reject;
+pub use sync::SyncSlice;
+
+/// The format version this gauntlet writes and reads.
+pub const FORMAT_VERSION: &str = "1";
+
+/// The header cap: a `templar-1b` gradient's header is about 60 KB.
+pub const HEADER_CAP: u64 = 4 << 20;
+
+/// The object key of a peer's pseudo-gradient for a window.
+pub fn gradient_key(window: u64, uid: u16, version: &str) -> String {
+    format!("gradient-{window}-{uid}-v{version}.safetensors")
+}
+
+/// The object key of a peer's sync slice for a window (the reference's `debug-…`).
+pub fn sync_key(window: u64, uid: u16, version: &str) -> String {
+    format!("sync-{window}-{uid}-v{version}.safetensors")
+}
+
+/// Checks the metadata fields every native file carries.
+fn check_header(
+    meta: &std::collections::BTreeMap<String, String>,
+    format: &str,
+    window: Option<u64>,
+    uid: Option<u16>,
+) -> Result<(u64, u16), Reject> {
+    let field = |k: &str| {
+        meta.get(k).ok_or_else(|| Reject::BadMetadata {
+            why: format!("no {k:?} field"),
+        })
+    };
+    let got = field("format")?;
+    if got != format {
+        return Err(Reject::WrongFormat {
+            got: got.clone(),
+            want: format.into(),
+        });
+    }
+    let version = field("version")?;
+    if version != FORMAT_VERSION {
+        return Err(Reject::UnsupportedVersion {
+            got: version.clone(),
+            want: FORMAT_VERSION.into(),
+        });
+    }
+    let number = |k: &str| -> Result<u64, Reject> {
+        field(k)?.parse::<u64>().map_err(|_| Reject::BadMetadata {
+            why: format!("{k:?} is not a number"),
+        })
+    };
+    let w = number("window")?;
+    let u = u16::try_from(number("uid")?).map_err(|_| Reject::BadMetadata {
+        why: "uid is over 65535".into(),
+    })?;
+    if let Some(want) = window.filter(|&want| want != w) {
+        return Err(Reject::WrongWindow { got: w, want });
+    }
+    if let Some(want) = uid.filter(|&want| want != u) {
+        return Err(Reject::WrongUid { got: u, want });
+    }
+    Ok((w, u))
+}
+
+/// Whether a boolean tensor holds a single true.
+fn all_true(t: &tch::Tensor) -> bool {
+    t.int64_value(&[]) != 0
+}
+
+/// Reads a file from disk for checking: its size is compared with `cap` before a byte is
+/// read, so a huge file costs nothing.
+pub fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Result<Vec<u8>, Reject>> {
+    use anyhow::Context;
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > cap {
+        return Ok(Err(Reject::TooLarge { size, cap }));
+    }
+    Ok(Ok(std::fs::read(path).with_context(|| {
+        format!("cannot read {}", path.display())
+    })?))
+}
