@@ -28,6 +28,12 @@ _gauntlet() {
             gauntlet,demo)
                 cmd="gauntlet__subcmd__demo"
                 ;;
+            gauntlet,fetch)
+                cmd="gauntlet__subcmd__fetch"
+                ;;
+            gauntlet,filter)
+                cmd="gauntlet__subcmd__filter"
+                ;;
             gauntlet,help)
                 cmd="gauntlet__subcmd__help"
                 ;;
@@ -39,6 +45,9 @@ _gauntlet() {
                 ;;
             gauntlet,peer)
                 cmd="gauntlet__subcmd__peer"
+                ;;
+            gauntlet,peers)
+                cmd="gauntlet__subcmd__peers"
                 ;;
             gauntlet,show)
                 cmd="gauntlet__subcmd__show"
@@ -79,6 +88,12 @@ _gauntlet() {
             gauntlet__subcmd__help,demo)
                 cmd="gauntlet__subcmd__help__subcmd__demo"
                 ;;
+            gauntlet__subcmd__help,fetch)
+                cmd="gauntlet__subcmd__help__subcmd__fetch"
+                ;;
+            gauntlet__subcmd__help,filter)
+                cmd="gauntlet__subcmd__help__subcmd__filter"
+                ;;
             gauntlet__subcmd__help,help)
                 cmd="gauntlet__subcmd__help__subcmd__help"
                 ;;
@@ -90,6 +105,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help,peer)
                 cmd="gauntlet__subcmd__help__subcmd__peer"
+                ;;
+            gauntlet__subcmd__help,peers)
+                cmd="gauntlet__subcmd__help__subcmd__peers"
                 ;;
             gauntlet__subcmd__help,show)
                 cmd="gauntlet__subcmd__help__subcmd__show"
@@ -143,7 +161,7 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -480,8 +498,80 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__fetch)
+            opts="-q -v -h -V --network --stats --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__filter)
+            opts="-q -v -h -V --checkpoints --checkpoint --network --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --checkpoints)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peer inspect show demo help"
+            opts="config completions data model peers fetch filter peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +682,34 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__help__subcmd__fetch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__filter)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -677,6 +795,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__peer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__peers)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -945,7 +1077,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__peer)
-            opts="-q -v -h -V --uid --window --store --checkpoints --checkpoint --state --batches --behave --of --perturb --stale-by --fraction --late-by --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --uid --window --store --network --checkpoints --checkpoint --state --batches --behave --of --perturb --stale-by --fraction --late-by --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -960,6 +1092,10 @@ _gauntlet() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1000,6 +1136,40 @@ _gauntlet() {
                     return 0
                     ;;
                 --late-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__peers)
+            opts="-q -v -h -V --window --network --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,9 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "config" -d 'Print
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "completions" -d 'Print the completion script for a shell'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "data" -d 'Training data: token shards and page assignment'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
@@ -181,12 +184,50 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -l window -d 'The window [default: the current window − validator_offset]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -l network -d 'The network file [default: network.file from the config]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peers" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -l network -d 'The network file with the buckets\' read credentials [default: network.file]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -l stats -d 'Write a JSON summary (objects fetched, from cache, failed, bytes downloaded) here' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoints -d 'Folder of the validator\'s checkpoint-{window}.safetensors files' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoint -d 'The validator\'s model, whatever the window' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l network -d 'The network file with the window clock [default: network.file]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL)' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL) [default: the peer\'s bucket in the network file]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l network -d 'The network file whose bucket entry for --uid to upload to [default: network.file]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l state -d 'Where the error-feedback buffer is kept between windows [default: STORE/../peer-state]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l state -d 'Where the error-feedback buffer is kept between windows [default: ./peer-state]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l batches -d 'Train on at most this many batches of the assigned pages' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l behave -d 'How to behave' -r -f -a "honest\t''
 free-rider\t''
@@ -251,15 +292,18 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'

@@ -5,14 +5,19 @@
 //! `src/cmd/`) is a thin reading of arguments around it. Library code knows nothing of the
 //! command line.
 
+pub mod chain;
 pub mod codec;
 pub mod config;
 pub mod data;
 pub mod demo;
 pub mod error;
+pub mod fetch;
+pub mod filter;
 pub mod model;
 pub mod peer;
 pub mod record;
+pub mod score;
+pub mod secret;
 pub mod store;
 pub mod tensor_io;
 pub mod ui;

@@ -65,6 +65,12 @@ pub struct ObjectInfo {
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// The peer's sync slice for the window, fetched beside the gradient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Box<ObjectInfo>>,
+    /// Why the sync slice could not be fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_error: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -73,6 +79,12 @@ pub struct ObjectInfo {
 pub struct SyncInfo {
     pub steps_behind: f64,
     pub score: f64,
+    /// How steps behind were aggregated over the compared values: mean, median or iqm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The largest single value's steps behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps_behind: Option<f64>,
     #[serde(flatten)]
     pub extra: Extra,
 }

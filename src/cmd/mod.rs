@@ -4,9 +4,12 @@ mod completions;
 mod config;
 mod data;
 mod demo;
+mod fetch;
+mod filter;
 mod inspect;
 mod model;
 mod peer;
+mod peers;
 mod show;
 
 use crate::cli::{Cli, Ctx};
@@ -21,6 +24,9 @@ pub enum Command {
     Data(data::Command),
     #[command(subcommand)]
     Model(model::Command),
+    Peers(peers::Args),
+    Fetch(fetch::Args),
+    Filter(filter::Args),
     Peer(peer::Args),
     Inspect(inspect::Args),
     Show(show::Args),
@@ -41,6 +47,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Completions(_) => unreachable!("handled above"),
         Command::Data(cmd) => data::run(&ctx, cmd),
         Command::Model(cmd) => model::run(&ctx, cmd),
+        Command::Peers(args) => peers::run(&ctx, args),
+        Command::Fetch(args) => fetch::run(&ctx, args),
+        Command::Filter(args) => filter::run(&ctx, args),
         Command::Peer(args) => peer::run(&ctx, args),
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

@@ -1,10 +1,12 @@
 //! `gauntlet peer`: a reference peer that trains on its pages and uploads a pseudo-gradient.
 
 use crate::cli::Ctx;
+use anyhow::Context;
 use anyhow::Result;
 use clap::ValueEnum;
+use gauntlet::chain::NetworkFile;
 use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
-use gauntlet::store::LocalStore;
+use gauntlet::store::{LocalStore, Store};
 use std::path::PathBuf;
 
 /// Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice
@@ -21,9 +23,12 @@ pub struct Args {
     uid: u16,
     #[arg(long)]
     window: u64,
-    /// The store to upload to: a folder (or file:// URL)
+    /// The store to upload to: a folder (or file:// URL) [default: the peer's bucket in the network file]
     #[arg(long)]
-    store: PathBuf,
+    store: Option<PathBuf>,
+    /// The network file whose bucket entry for --uid to upload to [default: network.file]
+    #[arg(long, conflicts_with = "store")]
+    network: Option<PathBuf>,
     /// Folder of checkpoint-{window}.safetensors files
     #[arg(
         long,
@@ -34,7 +39,7 @@ pub struct Args {
     /// One checkpoint to use whatever the window
     #[arg(long)]
     checkpoint: Option<PathBuf>,
-    /// Where the error-feedback buffer is kept between windows [default: STORE/../peer-state]
+    /// Where the error-feedback buffer is kept between windows [default: ./peer-state]
     #[arg(long)]
     state: Option<PathBuf>,
     /// Train on at most this many batches of the assigned pages
@@ -98,10 +103,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         (None, Some(d)) => Checkpoints::Folder(d),
         (None, None) => unreachable!("clap requires one"),
     };
-    let store = LocalStore::open(&args.store)?;
-    let state_dir = args
-        .state
-        .unwrap_or_else(|| args.store.join("..").join("peer-state"));
+    let store: Box<dyn Store> = match &args.store {
+        Some(dir) => Box::new(LocalStore::open(dir)?),
+        None => {
+            let network =
+                NetworkFile::read(args.network.as_ref().unwrap_or(&ctx.config().network.file))?;
+            let peer = network
+                .peer(args.uid)
+                .with_context(|| format!("uid {} is not in the network file", args.uid))?;
+            gauntlet::store::open(&peer.bucket, &network.base)?
+        }
+    };
+    let state_dir = args.state.unwrap_or_else(|| PathBuf::from("peer-state"));
     let job = Job {
         uid: args.uid,
         window: args.window,
@@ -110,7 +123,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         state_dir,
         max_batches: args.batches,
     };
-    let report = peer::run(ctx.config(), &job, &store)?;
+    let report = peer::run(ctx.config(), &job, store.as_ref())?;
     ctx.ui.detail(format!(
         "uid {} window {}: uploaded {} ({} bytes)",
         report.uid, report.window, report.gradient_key, report.gradient_bytes

@@ -5,6 +5,7 @@
 //! by `GAUNTLET_HPARAMS__<FIELD>`, or by `--set hparams.<field>=<value>`.
 
 use crate::codec::CodecKind;
+use crate::score::sync::SyncMethod;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +98,9 @@ pub struct HyperParams {
     pub sync_values_per_param: usize,
     /// Flat offset of the first compared value of each parameter (peers publish [10, 12)).
     pub sync_value_offset: usize,
+    /// How the compared values' steps behind are aggregated: `mean` (paper era), `median`
+    /// or `iqm` (interquartile mean, the latest reference's).
+    pub sync_method: SyncMethod,
     /// A peer more than this many steps behind is slashed.
     pub sync_max_steps_behind: f64,
     /// The sync score reaches 0 at this many steps behind.
@@ -192,6 +196,7 @@ impl Default for HyperParams {
 
             sync_values_per_param: 2,
             sync_value_offset: 10,
+            sync_method: SyncMethod::Iqm,
             sync_max_steps_behind: 3.0,
             sync_score_max_steps: 5.0,
             sync_score_exponent: 2.5,

@@ -31,6 +31,41 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     /// The network this validator or peer belongs to.
     pub network: NetworkSettings,
+    /// How peers' files are downloaded.
+    pub fetch: FetchSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchSettings {
+    /// The content-addressed download cache.
+    pub cache: PathBuf,
+    /// Downloads at once.
+    pub concurrency: usize,
+    /// Attempts per request for timeouts, 5xx and dropped connections (403/404 are not retried).
+    pub attempts: u32,
+    /// The first retry waits this long (seconds); each later one twice as long.
+    pub backoff_seconds: f64,
+    /// Seconds to connect to a bucket.
+    pub connect_timeout_seconds: f64,
+    /// A download that receives nothing for this many seconds fails.
+    pub read_timeout_seconds: f64,
+    /// Largest gradient accepted, in bytes; 0 = the largest a valid file for the model can be.
+    pub max_bytes: u64,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            cache: PathBuf::from("cache"),
+            concurrency: 16,
+            attempts: 4,
+            backoff_seconds: 0.25,
+            connect_timeout_seconds: 5.0,
+            read_timeout_seconds: 30.0,
+            max_bytes: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +76,8 @@ pub struct NetworkSettings {
     pub version: String,
     /// The window the run started at: global step = window − start_window.
     pub start_window: u64,
+    /// The local network file: peers, their buckets and read credentials, the window clock.
+    pub file: PathBuf,
 }
 
 impl Default for NetworkSettings {
@@ -48,6 +85,7 @@ impl Default for NetworkSettings {
         NetworkSettings {
             version: "1".into(),
             start_window: 0,
+            file: PathBuf::from("network.yaml"),
         }
     }
 }

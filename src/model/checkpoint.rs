@@ -89,6 +89,10 @@ fn write_file(
     metadata: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
     let tmp = tmp_path(path);
     let file = std::fs::File::create(&tmp)
         .with_context(|| format!("cannot create checkpoint {}", tmp.display()))?;
@@ -287,4 +291,54 @@ pub fn latest_at_or_before(dir: &Path, window: u64) -> Result<Option<(u64, PathB
         }
     }
     Ok(best)
+}
+
+/// `count` values from flat position `offset` of each named tensor of a checkpoint, as f32,
+/// read straight from the file without loading the model.
+pub fn read_slices(
+    path: &Path,
+    names: &[String],
+    offset: usize,
+    count: usize,
+) -> Result<Vec<tch::Tensor>> {
+    let layout = layout(path)?;
+    let mut maps = Vec::new();
+    for file in &layout.files {
+        let f = std::fs::File::open(file)
+            .with_context(|| format!("cannot open checkpoint {}", file.display()))?;
+        // SAFETY: as in `read_metadata`.
+        maps.push((
+            file.clone(),
+            unsafe { memmap2::Mmap::map(&f) }
+                .with_context(|| format!("cannot map {}", file.display()))?,
+        ));
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let file =
+            match &layout.weight_map {
+                Some(m) => layout.base.join(m.get(name).with_context(|| {
+                    format!("checkpoint {} has no tensor {name}", path.display())
+                })?),
+                None => layout.files[0].clone(),
+            };
+        let (_, map) = maps
+            .iter()
+            .find(|(f, _)| *f == file)
+            .with_context(|| format!("{} is not among the checkpoint's files", file.display()))?;
+        let st = SafeTensors::deserialize(map).map_err(|e| {
+            anyhow::anyhow!("{} is not a valid safetensors file: {e}", file.display())
+        })?;
+        let view = st
+            .tensor(name)
+            .map_err(|_| anyhow::anyhow!("checkpoint {} has no tensor {name}", path.display()))?;
+        let kind = kind_of(view.dtype())
+            .with_context(|| format!("tensor {name} has an unsupported dtype"))?;
+        let width = kind.elt_size_in_bytes();
+        let numel = view.data().len() / width;
+        let (start, len) = crate::wire::sync::positions(numel as i64, offset, count);
+        let bytes = &view.data()[start as usize * width..(start + len) as usize * width];
+        out.push(tensor_from_bytes(bytes, &[len as usize], kind)?.to_kind(Kind::Float));
+    }
+    Ok(out)
 }

@@ -1,8 +1,9 @@
 //! A folder as an object store: one file per key, written atomically, with the file's
 //! modification time as the upload time.
 
-use super::{check_key, ObjectMeta, Store};
+use super::{check_key, ObjectMeta, Store, StoreError};
 use anyhow::{Context, Result};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -28,6 +29,14 @@ impl LocalStore {
         check_key(key)?;
         Ok(self.root.join(key))
     }
+
+    fn io(e: std::io::Error) -> StoreError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            StoreError::NotFound
+        } else {
+            StoreError::Failed(e.to_string())
+        }
+    }
 }
 
 impl Store for LocalStore {
@@ -43,32 +52,41 @@ impl Store for LocalStore {
             .with_context(|| format!("cannot move {} into place", path.display()))
     }
 
-    fn head(&self, key: &str) -> Result<Option<ObjectMeta>> {
-        match std::fs::metadata(self.path(key)?) {
-            Ok(m) => Ok(Some(ObjectMeta {
-                key: key.to_string(),
-                size: m.len(),
-                uploaded_at: m.modified()?,
-                etag: None,
-            })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot stat {key} in {}", self.describe())),
-        }
+    fn head(&self, key: &str) -> Result<ObjectMeta, StoreError> {
+        let path = self
+            .path(key)
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let m = std::fs::metadata(path).map_err(Self::io)?;
+        let uploaded_at = m.modified().map_err(Self::io)?;
+        let nanos = uploaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        Ok(ObjectMeta {
+            key: key.to_string(),
+            size: m.len(),
+            uploaded_at,
+            etag: format!("{}-{nanos}", m.len()),
+        })
     }
 
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match std::fs::read(self.path(key)?) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {key} in {}", self.describe())),
+    fn download(
+        &self,
+        key: &str,
+        offset: u64,
+        cap: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, StoreError> {
+        let path = self
+            .path(key)
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let mut f = std::fs::File::open(path).map_err(Self::io)?;
+        let size = f.metadata().map_err(Self::io)?.len();
+        if size > cap {
+            return Err(StoreError::TooLarge { size, cap });
         }
-    }
-
-    fn backdate(&self, key: &str, at: SystemTime) -> Result<bool> {
-        let f = std::fs::File::options().write(true).open(self.path(key)?)?;
-        f.set_modified(at)
-            .with_context(|| format!("cannot set the upload time of {key}"))?;
-        Ok(true)
+        f.seek(SeekFrom::Start(offset)).map_err(Self::io)?;
+        std::io::copy(&mut f.take(cap - offset.min(cap)), out).map_err(Self::io)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
@@ -83,5 +101,12 @@ impl Store for LocalStore {
         }
         keys.sort();
         Ok(keys)
+    }
+
+    fn backdate(&self, key: &str, at: SystemTime) -> Result<bool> {
+        let f = std::fs::File::options().write(true).open(self.path(key)?)?;
+        f.set_modified(at)
+            .with_context(|| format!("cannot set the upload time of {key}"))?;
+        Ok(true)
     }
 }

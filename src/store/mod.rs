@@ -1,13 +1,24 @@
 //! Object stores: where peers put their files and validators get them.
 //!
-//! One trait; a local folder implementation (`file://` URLs, the embedded default). Keys are
-//! flat names such as `gradient-12-3-v1.safetensors`.
+//! One trait with two implementations: a local folder (`file://`, the embedded default) and
+//! S3 (Cloudflare R2 on the reference network, any S3-compatible server). Keys are flat names
+//! such as `gradient-12-3-v1.safetensors`. Errors are classified, so that a caller retries
+//! what may pass (timeouts, 5xx, dropped connections) and not what cannot (403, 404).
 
 mod local;
+mod s3;
 
 pub use local::LocalStore;
+pub use s3::{set_timeouts, S3Store};
 
+/// The S3 client configuration gauntlet uses for a bucket (for checks and tools).
+pub fn s3_client_config(spec: &BucketSpec) -> Result<aws_sdk_s3::Config> {
+    s3::client_config(spec, s3::Timeouts::default())
+}
+
+use crate::chain::BucketSpec;
 use anyhow::Result;
+use std::path::Path;
 use std::time::SystemTime;
 
 /// What a HEAD tells about an object.
@@ -16,23 +27,64 @@ pub struct ObjectMeta {
     pub key: String,
     pub size: u64,
     pub uploaded_at: SystemTime,
-    pub etag: Option<String>,
+    /// Changes whenever the object does (S3's ETag; size and mtime for a folder).
+    pub etag: String,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such object")]
+    NotFound,
+    #[error("access denied (HTTP {status}): the bucket refused the read credentials")]
+    Denied { status: u16 },
+    #[error("the object is {size} bytes, over the cap of {cap}")]
+    TooLarge { size: u64, cap: u64 },
+    /// Worth retrying: a timeout, a 5xx, a dropped or refused connection.
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl StoreError {
+    pub fn retryable(&self) -> bool {
+        matches!(self, StoreError::Transient(_))
+    }
 }
 
 pub trait Store: Send + Sync {
-    /// A description for messages, never holding credentials.
+    /// Where the store is, for messages: never credentials.
     fn describe(&self) -> String;
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
-    /// `None` when there is no such object.
-    fn head(&self, key: &str) -> Result<Option<ObjectMeta>>;
-    /// The whole object, `None` when there is no such object.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    /// Keys starting with `prefix`, sorted.
+    fn head(&self, key: &str) -> Result<ObjectMeta, StoreError>;
+    /// Streams the object from byte `offset` into `out`, failing with `TooLarge` as soon as
+    /// more than `cap` bytes in all would have been received; returns the bytes received.
+    fn download(
+        &self,
+        key: &str,
+        offset: u64,
+        cap: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, StoreError>;
+    /// Keys starting with `prefix`, sorted, across as many listing pages as it takes.
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
     /// Sets an object's upload time where the store allows it (simulating late peers);
     /// `false` where it does not.
     fn backdate(&self, _key: &str, _at: SystemTime) -> Result<bool> {
         Ok(false)
+    }
+
+    /// The whole object, `None` when there is no such object.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        match self.download(key, 0, u64::MAX, &mut out) {
+            Ok(_) => Ok(Some(out)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(anyhow::anyhow!(
+                "cannot get {key} from {}: {e}",
+                self.describe()
+            )),
+        }
     }
 }
 
@@ -47,4 +99,18 @@ pub fn check_key(key: &str) -> Result<()> {
         "object key {key:?} is not a plain name"
     );
     Ok(())
+}
+
+/// Opens the store a bucket spec names; relative folder paths are resolved against `base`.
+pub fn open(spec: &BucketSpec, base: &Path) -> Result<Box<dyn Store>> {
+    if let Some(rest) = spec.url.strip_prefix("s3://") {
+        return Ok(Box::new(S3Store::open(rest, spec)?));
+    }
+    let path = spec.url.strip_prefix("file://").unwrap_or(&spec.url);
+    anyhow::ensure!(
+        !path.contains("://"),
+        "bucket URL {:?}: use s3://BUCKET or file:///folder",
+        spec.url
+    );
+    Ok(Box::new(LocalStore::open(base.join(path))?))
 }

@@ -89,3 +89,46 @@ pub fn read_f32(path: &Path, shape: &[i64]) -> tch::Tensor {
         .collect();
     tch::Tensor::from_slice(&v).view(shape)
 }
+
+/// Runs gauntlet with `input` on stdin; returns its output (any exit status).
+pub fn pipe(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = gauntlet(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gauntlet");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// A working folder with the local defaults (paths made relative to it), packed data and
+/// the window-0 checkpoint, as a validator and its peers would have.
+pub fn local_net(dir: &Path) {
+    std::fs::write(
+        dir.join("gauntlet.yaml"),
+        gauntlet::config::LOCAL_DEFAULTS.replace("gauntlet-demo/", ""),
+    )
+    .unwrap();
+    ok(gauntlet(dir)
+        .args(["data", "pack"])
+        .arg(corpus())
+        .args(["--out", "shards"]));
+    ok(gauntlet(dir).args(["model", "init", "--out", "ckpts/checkpoint-0.safetensors"]));
+}
+
+pub fn records(out: &Output) -> Vec<gauntlet::record::Record> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}

@@ -1,0 +1,158 @@
+//! The local network file: the participants (uid, hotkey, stake, bucket and its read
+//! credentials) and the window clock, in YAML. Credentials stay here: records carry only the
+//! bucket's URL and endpoint, and a stage that needs the keys looks them up by uid.
+
+use crate::record::{Bucket, Record};
+use crate::secret::Secret;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    pub clock: Clock,
+    pub peers: Vec<PeerEntry>,
+    /// The folder relative bucket paths are resolved against (the file's own folder).
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+/// When each window starts: `genesis + window · window_seconds`, unless `windows` gives the
+/// start of a window explicitly (as a chain's block timestamps would).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    /// RFC 3339 start time of window 0.
+    pub genesis: String,
+    pub window_seconds: f64,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub windows: std::collections::BTreeMap<u64, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerEntry {
+    pub uid: u16,
+    #[serde(default)]
+    pub hotkey: String,
+    #[serde(default)]
+    pub stake: f64,
+    pub bucket: BucketSpec,
+}
+
+/// A peer's bucket: `file:///folder` (or a folder path), or `s3://bucket` with an endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketSpec {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<Secret>,
+}
+
+impl BucketSpec {
+    /// What a record may say about the bucket: no credentials.
+    pub fn public(&self) -> Bucket {
+        Bucket {
+            url: self.url.clone(),
+            endpoint: self.endpoint.clone(),
+            extra: Default::default(),
+        }
+    }
+}
+
+pub fn parse_time(s: &str) -> Result<SystemTime> {
+    humantime::parse_rfc3339_weak(s)
+        .with_context(|| format!("{s:?} is not an RFC 3339 time such as 2026-11-25T10:00:00Z"))
+}
+
+pub fn format_time(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+impl Clock {
+    /// The start of a window.
+    pub fn window_start(&self, window: u64) -> Result<SystemTime> {
+        if let Some(t) = self.windows.get(&window) {
+            return parse_time(t);
+        }
+        let genesis = parse_time(&self.genesis)?;
+        anyhow::ensure!(
+            self.window_seconds > 0.0,
+            "clock.window_seconds must be positive"
+        );
+        Ok(genesis + Duration::from_secs_f64(window as f64 * self.window_seconds))
+    }
+
+    /// The put window of a window's uploads: from the start of the next window, for `delta`.
+    pub fn put_window(&self, window: u64, delta_seconds: f64) -> Result<(SystemTime, SystemTime)> {
+        let open = self.window_start(window + 1)?;
+        Ok((open, open + Duration::from_secs_f64(delta_seconds.max(0.0))))
+    }
+
+    /// The window a time falls in.
+    pub fn window_at(&self, t: SystemTime) -> Result<u64> {
+        let genesis = parse_time(&self.genesis)?;
+        let since = t.duration_since(genesis).unwrap_or_default().as_secs_f64();
+        Ok((since / self.window_seconds).floor() as u64)
+    }
+}
+
+impl NetworkFile {
+    pub fn read(path: &Path) -> Result<NetworkFile> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the network file {} (set network.file in the config)",
+                path.display()
+            )
+        })?;
+        let mut n: NetworkFile = serde_yaml::from_str(&text)
+            .with_context(|| format!("network file {} is not valid", path.display()))?;
+        n.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for p in &n.peers {
+            anyhow::ensure!(
+                seen.insert(p.uid),
+                "network file {} lists uid {} twice",
+                path.display(),
+                p.uid
+            );
+        }
+        n.clock.window_start(0)?;
+        Ok(n)
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("yaml.partial");
+        std::fs::write(&tmp, serde_yaml::to_string(self)?)?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot write the network file {}", path.display()))
+    }
+
+    pub fn peer(&self, uid: u16) -> Option<&PeerEntry> {
+        self.peers.iter().find(|p| p.uid == uid)
+    }
+
+    /// One record per peer for a window, in uid order.
+    pub fn records(&self, window: u64) -> Vec<Record> {
+        let mut peers: Vec<&PeerEntry> = self.peers.iter().collect();
+        peers.sort_by_key(|p| p.uid);
+        peers
+            .into_iter()
+            .map(|p| {
+                let mut r = Record::new(window, p.uid);
+                r.hotkey = (!p.hotkey.is_empty()).then(|| p.hotkey.clone());
+                r.stake = Some(p.stake);
+                r.bucket = Some(p.bucket.public());
+                r
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,54 @@
+//! `gauntlet filter`: stage 1, the fast checks.
+
+use crate::cli::Ctx;
+use anyhow::Result;
+use gauntlet::chain::NetworkFile;
+use gauntlet::filter::Filter;
+use gauntlet::peer::Checkpoints;
+use gauntlet::record::{RecordReader, RecordWriter};
+use std::path::PathBuf;
+
+/// Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync
+///
+/// Upload times are checked against the put window (the start of the next window plus
+/// hparams.time_window_delta_seconds); files get every check of the wire reader; the sync
+/// slice is compared with the validator's model for the window (steps behind by
+/// hparams.sync_method, score (1 − min(x, max)/max)^exponent, desynced over
+/// hparams.sync_max_steps_behind). The record gains `sync`; failures get a status and reason.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Records from `gauntlet fetch` [default: stdin]
+    input: Option<PathBuf>,
+    /// Folder of the validator's checkpoint-{window}.safetensors files
+    #[arg(
+        long,
+        conflicts_with = "checkpoint",
+        required_unless_present = "checkpoint"
+    )]
+    checkpoints: Option<PathBuf>,
+    /// The validator's model, whatever the window
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// The network file with the window clock [default: network.file]
+    #[arg(long)]
+    network: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let cfg = ctx.config();
+    let network = NetworkFile::read(args.network.as_ref().unwrap_or(&cfg.network.file))?;
+    let checkpoints = match (args.checkpoint, args.checkpoints) {
+        (Some(f), _) => Checkpoints::File(f),
+        (None, Some(d)) => Checkpoints::Folder(d),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let mut filter = Filter::new(cfg, network.clock, checkpoints)?;
+    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    for r in RecordReader::open(args.input.as_deref())? {
+        let mut r = r?;
+        filter.apply(&mut r)?;
+        out.write(&r)?;
+    }
+    let _stdout = out.finish()?;
+    Ok(())
+}

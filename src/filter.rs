@@ -1,0 +1,198 @@
+//! The filter stage: cheap checks that drop a peer before any expensive evaluation.
+//!
+//! In order, for each record still `ok` with a fetched object:
+//! 1. `early` / `late`: the upload time against the put window of its window, which opens at
+//!    the start of the next window and lasts `time_window_delta_seconds`;
+//! 2. `malformed`: every check of the wire reader, with its reason;
+//! 3. `desynced`: the peer's sync slice against the validator's model for the window — the
+//!    steps behind (mean, median or IQM), the sync score, and a slash threshold.
+
+use crate::chain::{local::parse_time, Clock};
+use crate::codec::Layout;
+use crate::config::Config;
+use crate::model::checkpoint;
+use crate::peer::{self, Checkpoints};
+use crate::record::{Record, Status, SyncInfo};
+use crate::score::sync::steps_behind;
+use crate::wire::{self, gradient, SyncSlice};
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::Tensor;
+
+pub struct Filter<'a> {
+    cfg: &'a Config,
+    clock: Clock,
+    checkpoints: Checkpoints,
+    codec: crate::codec::Codec,
+    layouts: Vec<Layout>,
+    /// The validator's compared values per window.
+    validator: HashMap<u64, Vec<Tensor>>,
+}
+
+impl<'a> Filter<'a> {
+    pub fn new(cfg: &'a Config, clock: Clock, checkpoints: Checkpoints) -> Result<Filter<'a>> {
+        let (codec, layouts) = peer::layouts(cfg, tch::Device::Cpu)?;
+        Ok(Filter {
+            cfg,
+            clock,
+            checkpoints,
+            codec,
+            layouts,
+            validator: HashMap::new(),
+        })
+    }
+
+    /// Applies every check to a record that is still `ok`; others pass untouched.
+    pub fn apply(&mut self, r: &mut Record) -> Result<()> {
+        if !r.status.is_ok() {
+            return Ok(());
+        }
+        let Some(object) = r.object.clone() else {
+            r.fail(
+                Status::Missing,
+                "no object was fetched for this record (run fetch before filter)",
+            );
+            return Ok(());
+        };
+        if let Some(why) = self.timing(r.window, object.uploaded_at.as_deref())? {
+            let status = if why.0 { Status::Early } else { Status::Late };
+            r.fail(status, why.1);
+            return Ok(());
+        }
+        let path = object
+            .path
+            .as_deref()
+            .context("the fetched object has no cache path")?;
+        let expect = gradient::Expect {
+            layouts: &self.layouts,
+            codec: &self.codec.params,
+            window: Some(r.window),
+            uid: Some(r.uid),
+        };
+        let checked = wire::read_capped(Path::new(path), expect.size_cap())?
+            .and_then(|b| gradient::decode_file(&b, &expect).map(|_| ()));
+        if let Err(reject) = checked {
+            r.fail(Status::Malformed, reject.reason());
+            return Ok(());
+        }
+        self.sync(r)
+    }
+
+    /// `Some((early?, reason))` when the upload missed its put window.
+    fn timing(&self, window: u64, uploaded_at: Option<&str>) -> Result<Option<(bool, String)>> {
+        let Some(at) = uploaded_at else {
+            return Ok(Some((false, "the upload time is unknown".into())));
+        };
+        let at = parse_time(at)?;
+        let delta = self.cfg.hparams.time_window_delta_seconds;
+        let (open, close) = self.clock.put_window(window, delta)?;
+        let fmt = crate::chain::local::format_time;
+        if at < open {
+            let early = open.duration_since(at).unwrap_or_default().as_secs_f64();
+            return Ok(Some((
+                true,
+                format!(
+                    "uploaded at {}, {early:.1} s before the put window opened at {}",
+                    fmt(at),
+                    fmt(open)
+                ),
+            )));
+        }
+        if at > close {
+            let late = at.duration_since(close).unwrap_or_default().as_secs_f64();
+            return Ok(Some((
+                false,
+                format!("uploaded at {}, {late:.1} s after the put window closed at {} ({delta} s after it opened)", fmt(at), fmt(close)),
+            )));
+        }
+        Ok(None)
+    }
+
+    fn validator_values(&mut self, window: u64) -> Result<&Vec<Tensor>> {
+        if !self.validator.contains_key(&window) {
+            let path = match &self.checkpoints {
+                Checkpoints::File(p) => p.clone(),
+                Checkpoints::Folder(dir) => {
+                    checkpoint::latest_at_or_before(dir, window)?
+                        .with_context(|| {
+                            format!(
+                                "no validator checkpoint for window {window} or earlier in {}",
+                                dir.display()
+                            )
+                        })?
+                        .1
+                }
+            };
+            let names: Vec<String> = self.layouts.iter().map(|l| l.name.clone()).collect();
+            let h = &self.cfg.hparams;
+            let values = checkpoint::read_slices(
+                &path,
+                &names,
+                h.sync_value_offset,
+                h.sync_values_per_param,
+            )?;
+            self.validator.insert(window, values);
+        }
+        Ok(&self.validator[&window])
+    }
+
+    fn sync(&mut self, r: &mut Record) -> Result<()> {
+        let h = self.cfg.hparams.clone();
+        let object = r.object.as_ref().expect("checked by apply");
+        let Some(sync) = object.sync.as_ref().and_then(|s| s.path.clone()) else {
+            let why = object
+                .sync_error
+                .clone()
+                .unwrap_or_else(|| "not fetched".into());
+            r.fail(Status::Desynced, format!("no usable sync slice: {why}"));
+            return Ok(());
+        };
+        let params: Vec<(String, i64)> = self
+            .layouts
+            .iter()
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    wire::sync::positions(
+                        l.shape.iter().product(),
+                        h.sync_value_offset,
+                        h.sync_values_per_param,
+                    )
+                    .1,
+                )
+            })
+            .collect();
+        let slice = wire::read_capped(Path::new(&sync), 1 << 30)?
+            .and_then(|b| SyncSlice::decode(&b, &params, Some(r.window), Some(r.uid)));
+        let slice = match slice {
+            Ok(s) => s,
+            Err(reject) => {
+                r.fail(
+                    Status::Desynced,
+                    format!("sync slice refused: {}", reject.reason()),
+                );
+                return Ok(());
+            }
+        };
+        let lr = h.lr_at(r.window.saturating_sub(self.cfg.network.start_window));
+        let validator = self.validator_values(r.window)?;
+        let (x, max) = steps_behind(validator, &slice.values, lr, h.sync_method);
+        let score = h.sync_score(x);
+        r.sync = Some(SyncInfo {
+            steps_behind: x,
+            score,
+            method: Some(h.sync_method.name().to_string()),
+            max_steps_behind: Some(max),
+            extra: Default::default(),
+        });
+        // NaN or infinite steps (a missing value) count as out of sync.
+        if x.is_nan() || x > h.sync_max_steps_behind {
+            r.fail(
+                Status::Desynced,
+                format!("{x:.2} steps behind the validator's model ({} of the compared values), over the limit of {}", h.sync_method.name(), h.sync_max_steps_behind),
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One validation round as a shell pipeline, each stage's records kept for inspection and audit.
+#
+#   workflows/round.sh [WINDOW]
+#
+# Without WINDOW, `peers` picks the window the validator scores now (the clock's current window
+# minus hparams.validator_offset). The config (./gauntlet.yaml or --config) names the network
+# file, the cache and the data; CHECKPOINTS names the validator's checkpoint folder.
+set -euo pipefail
+CHECKPOINTS=${CHECKPOINTS:-checkpoints}
+OUT=${OUT:-rounds}
+window_args=()
+[ $# -ge 1 ] && window_args=(--window "$1")
+
+mkdir -p "$OUT"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+gauntlet peers "${window_args[@]}" --format jsonl > "$tmp/peers.jsonl"
+window=$(head -n 1 "$tmp/peers.jsonl" | sed -n 's/.*"window":\([0-9]*\).*/\1/p')
+gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.json" \
+  | tee "$OUT/fetched-$window.jsonl" \
+  | gauntlet filter --checkpoints "$CHECKPOINTS" --format jsonl > "$OUT/filtered-$window.jsonl"
+# A table of what happened to every peer this window.
+gauntlet show "$OUT/filtered-$window.jsonl" --format table >&2
