@@ -28,6 +28,9 @@ _gauntlet() {
             gauntlet,demo)
                 cmd="gauntlet__subcmd__demo"
                 ;;
+            gauntlet,evaluate)
+                cmd="gauntlet__subcmd__evaluate"
+                ;;
             gauntlet,fetch)
                 cmd="gauntlet__subcmd__fetch"
                 ;;
@@ -87,6 +90,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help,demo)
                 cmd="gauntlet__subcmd__help__subcmd__demo"
+                ;;
+            gauntlet__subcmd__help,evaluate)
+                cmd="gauntlet__subcmd__help__subcmd__evaluate"
                 ;;
             gauntlet__subcmd__help,fetch)
                 cmd="gauntlet__subcmd__help__subcmd__fetch"
@@ -161,7 +167,7 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +504,48 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__evaluate)
+            opts="-q -v -h -V --checkpoints --checkpoint --device --shard --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --checkpoints)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --device)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__fetch)
             opts="-q -v -h -V --network --stats --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -571,7 +619,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter peer inspect show demo help"
+            opts="config completions data model peers fetch filter evaluate peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -669,6 +717,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__demo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__evaluate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

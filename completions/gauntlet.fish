@@ -41,6 +41,7 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "model" -d 'Models
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
@@ -221,6 +222,20 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s q -l quiet 
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoints -d 'Folder of the validator\'s checkpoint-{window}.safetensors files' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoint -d 'The validator\'s model, whatever the window' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l device -d 'auto, cpu, cuda or cuda:N [default: runtime.device]; bf16 compute on CUDA, f32 on CPU' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l shard -d 'Evaluate only the K-th of N blocks of peers (K from 0)' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL) [default: the peer\'s bucket in the network file]' -r -F
@@ -292,18 +307,19 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'

@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod demo;
 pub mod error;
+pub mod evaluate;
 pub mod fetch;
 pub mod filter;
 pub mod model;

@@ -146,6 +146,8 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
     };
 
     let global_step = job.window.saturating_sub(cfg.network.start_window);
+    // Misbehaviours draw their randomness from (uid, window), so a test or demo is repeatable.
+    let seed = ((job.uid as u64) << 48) ^ job.window;
     let lr = h.lr_at(global_step);
     let own = assigner.assigned(job.uid, job.window);
     let pages = match job.behaviour {
@@ -180,14 +182,14 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
 
     let (encoded, train_loss) = match &job.behaviour {
         Behaviour::Copycat { of, perturb } => (
-            copy_of(store, cfg, &codec, &layouts, job.window, *of, *perturb)?,
+            copy_of(store, cfg, &codec, &layouts, job, *of, *perturb)?,
             None,
         ),
         Behaviour::Noise => {
             let enc = params
                 .iter()
                 .zip(&layouts)
-                .map(|((_, p), l)| codec.encode(l, &(Tensor::randn_like(p) * lr)))
+                .map(|((n, p), l)| codec.encode(l, &model::seeded_normal_like(seed, n, p, lr)))
                 .collect();
             (enc, None)
         }
@@ -254,7 +256,8 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         slice.values = slice
             .values
             .iter()
-            .map(|v| v + v.randn_like().sign() * (10.0 * lr))
+            .zip(&layouts)
+            .map(|(v, l)| v + model::seeded_normal_like(seed, &l.name, v, 1.0).sign() * (10.0 * lr))
             .collect();
     }
     let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
@@ -397,10 +400,12 @@ fn copy_of(
     cfg: &Config,
     codec: &Codec,
     layouts: &[Layout],
-    window: u64,
+    job: &Job,
     of: u16,
     perturb: f64,
 ) -> Result<Vec<Encoded>> {
+    let window = job.window;
+    let seed = ((job.uid as u64) << 48) ^ window;
     let key = wire::gradient_key(window, of, &cfg.network.version);
     let Some(bytes) = store.get(&key)? else {
         bail!(
@@ -421,9 +426,11 @@ fn copy_of(
     }
     Ok(g.params
         .into_iter()
-        .map(|e| {
+        .zip(layouts)
+        .map(|(e, l)| {
             let v = e.values();
-            let noisy = &v + v.randn_like() * (v.abs().mean(Kind::Float) * perturb);
+            let noise = model::seeded_normal_like(seed, &l.name, &v, 1.0);
+            let noisy = &v + noise * (v.abs().mean(Kind::Float) * perturb);
             let vals = match &e.vals {
                 Values::Float(_) => Values::Float(noisy),
                 Values::Quantized { table, .. } => {

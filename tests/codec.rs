@@ -14,6 +14,16 @@ fn params(kind: CodecKind, topk: usize, bins: usize) -> CodecParams {
     }
 }
 
+/// Deterministic normal input, whatever other tests do with libtorch's global generator.
+fn randn(name: &str, shape: &[i64]) -> Tensor {
+    gauntlet::model::seeded_normal_like(
+        7,
+        name,
+        &Tensor::zeros(shape, (Kind::Float, Device::Cpu)),
+        1.0,
+    )
+}
+
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().double_value(&[])
 }
@@ -44,7 +54,7 @@ fn keeping_every_coefficient_is_the_identity() {
     for kind in [CodecKind::DctTopk, CodecKind::ChunkTopk] {
         let codec = Codec::new(params(kind, 1 << 20, 0), Device::Cpu).unwrap();
         for shape in SHAPES {
-            let x = Tensor::randn(shape, (Kind::Float, Device::Cpu));
+            let x = randn(&format!("{shape:?}"), shape);
             let l = codec.layout("p", shape);
             let enc = codec.encode(&l, &x);
             let d = max_abs_diff(&codec.decode(&l, &enc), &x);
@@ -63,7 +73,7 @@ fn top_k_decode_equals_the_reference_quantised_and_not() {
     let mut specs = Vec::new();
     for bins in [0usize, 256] {
         for (i, shape) in SHAPES.iter().enumerate() {
-            let x = Tensor::randn(*shape, (Kind::Float, Device::Cpu));
+            let x = randn(&format!("x{i}-{bins}"), shape);
             let input = dir.path().join(format!("x{i}-{bins}.f32"));
             common::write_f32(&input, &x);
             let out = dir.path().join(format!("o{i}-{bins}.f32"));
@@ -115,7 +125,7 @@ fn many_peers_decode_equals_the_reference_batch_decompress() {
     for bins in [0usize, 256] {
         for (j, shape) in [&[128i64, 192][..], &[96]].into_iter().enumerate() {
             let xs: Vec<Tensor> = (0..5)
-                .map(|_| Tensor::randn(shape, (Kind::Float, Device::Cpu)))
+                .map(|p| randn(&format!("m{p}-{j}-{bins}"), shape))
                 .collect();
             let inputs: Vec<_> = xs
                 .iter()

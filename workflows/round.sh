@@ -20,6 +20,9 @@ gauntlet peers "${window_args[@]}" --format jsonl > "$tmp/peers.jsonl"
 window=$(head -n 1 "$tmp/peers.jsonl" | sed -n 's/.*"window":\([0-9]*\).*/\1/p')
 gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.json" \
   | tee "$OUT/fetched-$window.jsonl" \
-  | gauntlet filter --checkpoints "$CHECKPOINTS" --format jsonl > "$OUT/filtered-$window.jsonl"
+  | gauntlet filter --checkpoints "$CHECKPOINTS" --format jsonl \
+  | tee "$OUT/filtered-$window.jsonl" \
+  | gauntlet evaluate --checkpoints "$CHECKPOINTS" --device "${DEVICE:-auto}" --format jsonl \
+  > "$OUT/evaluated-$window.jsonl"
 # A table of what happened to every peer this window.
-gauntlet show "$OUT/filtered-$window.jsonl" --format table >&2
+gauntlet show "$OUT/evaluated-$window.jsonl" --format table >&2

@@ -4,6 +4,7 @@ mod completions;
 mod config;
 mod data;
 mod demo;
+mod evaluate;
 mod fetch;
 mod filter;
 mod inspect;
@@ -27,6 +28,7 @@ pub enum Command {
     Peers(peers::Args),
     Fetch(fetch::Args),
     Filter(filter::Args),
+    Evaluate(evaluate::Args),
     Peer(peer::Args),
     Inspect(inspect::Args),
     Show(show::Args),
@@ -50,6 +52,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Peers(args) => peers::run(&ctx, args),
         Command::Fetch(args) => fetch::run(&ctx, args),
         Command::Filter(args) => filter::run(&ctx, args),
+        Command::Evaluate(args) => evaluate::run(&ctx, args),
         Command::Peer(args) => peer::run(&ctx, args),
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

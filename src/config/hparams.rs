@@ -5,6 +5,7 @@
 //! by `GAUNTLET_HPARAMS__<FIELD>`, or by `--set hparams.<field>=<value>`.
 
 use crate::codec::CodecKind;
+use crate::evaluate::EvalVariant;
 use crate::score::sync::SyncMethod;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,11 @@ pub struct HyperParams {
     pub validator_sample_rate: f64,
     /// Evaluation step = eval_lr_factor · lr applied along sign(decode(peer)).
     pub eval_lr_factor: f64,
+    /// `sign` (θ − eval_lr_factor·lr·sign(update), paper era) or `clip-median` (no sign,
+    /// values clipped to the peers' median norm, step eval_lr_factor·outer_learning_rate).
+    pub eval_variant: EvalVariant,
+    /// The later variant's outer learning rate (1.0 at [C-HEAD], 0.4 at [C-LATEST]).
+    pub outer_learning_rate: f64,
     /// Rating bins for choosing whom to evaluate (used when peers ≥ bins × uids_per_window).
     pub num_evaluation_bins: usize,
     /// Peers with more stake than this are not evaluated (validators).
@@ -182,6 +188,8 @@ impl Default for HyperParams {
             uids_per_window: 4,
             validator_sample_rate: 0.1,
             eval_lr_factor: 0.2,
+            eval_variant: EvalVariant::Sign,
+            outer_learning_rate: 1.0,
             num_evaluation_bins: 10,
             eval_stake_max: 20_000.0,
 

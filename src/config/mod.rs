@@ -33,6 +33,17 @@ pub struct Config {
     pub network: NetworkSettings,
     /// How peers' files are downloaded.
     pub fetch: FetchSettings,
+    /// The validator's evaluation.
+    pub evaluate: EvaluateSettings,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvaluateSettings {
+    /// The validator's private seed of the random pages and batch samples (with the window).
+    /// Keep it secret: peers who know it can predict the random pages. A re-run with the same
+    /// seed gives the same records.
+    pub seed: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

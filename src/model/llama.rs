@@ -3,6 +3,7 @@
 //! shapes are Hugging Face's `LlamaForCausalLM`, so its checkpoints load as they are.
 
 use super::config::LlamaConfig;
+use std::cell::Cell;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
@@ -74,10 +75,10 @@ impl Rotary {
 
 #[derive(Debug)]
 struct Attention {
-    q_proj: nn::Linear,
-    k_proj: nn::Linear,
-    v_proj: nn::Linear,
-    o_proj: nn::Linear,
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    o_proj: Linear,
     n_heads: i64,
     n_kv_heads: i64,
     head_dim: i64,
@@ -97,25 +98,25 @@ impl Attention {
         }
     }
 
-    fn forward(&self, xs: &Tensor, rotary: &Rotary) -> Tensor {
+    fn forward(&self, xs: &Tensor, rotary: &Rotary, compute: Kind) -> Tensor {
         let (b, t, h) = xs.size3().expect("hidden states are [batch, seq, hidden]");
         let heads = |x: Tensor, n: i64| x.view([b, t, n, self.head_dim]).transpose(1, 2);
-        let q = rotary.apply(&heads(self.q_proj.forward(xs), self.n_heads), t);
-        let k = rotary.apply(&heads(self.k_proj.forward(xs), self.n_kv_heads), t);
-        let v = heads(self.v_proj.forward(xs), self.n_kv_heads);
+        let q = rotary.apply(&heads(self.q_proj.forward(xs, compute), self.n_heads), t);
+        let k = rotary.apply(&heads(self.k_proj.forward(xs, compute), self.n_kv_heads), t);
+        let v = heads(self.v_proj.forward(xs, compute), self.n_kv_heads);
         let gqa = self.n_kv_heads != self.n_heads;
         let y =
             Tensor::scaled_dot_product_attention(&q, &k, &v, None::<Tensor>, 0.0, true, None, gqa);
         self.o_proj
-            .forward(&y.transpose(1, 2).contiguous().view([b, t, h]))
+            .forward(&y.transpose(1, 2).contiguous().view([b, t, h]), compute)
     }
 }
 
 #[derive(Debug)]
 struct Mlp {
-    gate_proj: nn::Linear,
-    up_proj: nn::Linear,
-    down_proj: nn::Linear,
+    gate_proj: Linear,
+    up_proj: Linear,
+    down_proj: Linear,
 }
 
 impl Mlp {
@@ -128,9 +129,9 @@ impl Mlp {
         }
     }
 
-    fn forward(&self, xs: &Tensor) -> Tensor {
-        self.down_proj
-            .forward(&(self.gate_proj.forward(xs).silu() * self.up_proj.forward(xs)))
+    fn forward(&self, xs: &Tensor, compute: Kind) -> Tensor {
+        let gated = self.gate_proj.forward(xs, compute).silu() * self.up_proj.forward(xs, compute);
+        self.down_proj.forward(&gated, compute)
     }
 }
 
@@ -160,14 +161,14 @@ impl DecoderLayer {
         }
     }
 
-    fn forward(&self, xs: &Tensor, rotary: &Rotary) -> Tensor {
+    fn forward(&self, xs: &Tensor, rotary: &Rotary, compute: Kind) -> Tensor {
         let xs = xs
             + self
                 .self_attn
-                .forward(&self.input_layernorm.forward(xs), rotary);
+                .forward(&self.input_layernorm.forward(xs), rotary, compute);
         &xs + self
             .mlp
-            .forward(&self.post_attention_layernorm.forward(&xs))
+            .forward(&self.post_attention_layernorm.forward(&xs), compute)
     }
 }
 
@@ -178,8 +179,11 @@ pub struct Llama {
     embed_tokens: nn::Embedding,
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
-    lm_head: Option<nn::Linear>,
+    lm_head: Option<Linear>,
     rotary: Rotary,
+    /// The dtype matmuls and attention run in; `None` = the parameters' own (see
+    /// [`Llama::set_compute_kind`]).
+    compute: Cell<Option<Kind>>,
 }
 
 impl Llama {
@@ -210,19 +214,30 @@ impl Llama {
             norm,
             lm_head,
             rotary: Rotary::new(config, vs.device()),
+            compute: Cell::new(None),
         }
+    }
+
+    /// Runs matmuls and attention in `kind` (bf16 on CUDA, as the reference's autocast does)
+    /// while the parameters keep their dtype; norms and the loss stay in f32. `None` computes
+    /// in the parameters' dtype.
+    pub fn set_compute_kind(&self, kind: Option<Kind>) {
+        self.compute.set(kind);
     }
 
     /// Logits [batch, seq, vocab] for token ids [batch, seq].
     pub fn forward(&self, input_ids: &Tensor) -> Tensor {
-        let mut xs = self.embed_tokens.forward(input_ids);
+        let compute = self.compute.get().unwrap_or(self.embed_tokens.ws.kind());
+        let mut xs = self.embed_tokens.forward(input_ids).to_kind(compute);
         for layer in &self.layers {
-            xs = layer.forward(&xs, &self.rotary);
+            xs = layer.forward(&xs, &self.rotary, compute);
         }
         let xs = self.norm.forward(&xs);
         match &self.lm_head {
-            Some(head) => head.forward(&xs),
-            None => xs.matmul(&self.embed_tokens.ws.tr()),
+            Some(head) => head.forward(&xs, compute),
+            None => xs
+                .to_kind(compute)
+                .matmul(&self.embed_tokens.ws.to_kind(compute).tr()),
         }
     }
 
@@ -248,15 +263,26 @@ fn init() -> nn::Init {
     nn::Init::Const(0.0)
 }
 
-fn linear(vs: nn::Path, input: i64, output: i64) -> nn::Linear {
-    nn::linear(
-        vs,
-        input,
-        output,
-        nn::LinearConfig {
-            ws_init: init(),
-            bs_init: None,
-            bias: false,
-        },
-    )
+/// A bias-free linear layer (Hugging Face's `weight` [out, in]).
+#[derive(Debug)]
+struct Linear {
+    weight: Tensor,
+}
+
+impl Linear {
+    /// `x · Wᵀ` computed in `compute` (the weight stays in its own dtype, as under autocast).
+    fn forward(&self, xs: &Tensor, compute: Kind) -> Tensor {
+        if self.weight.kind() == compute {
+            xs.to_kind(compute).matmul(&self.weight.tr())
+        } else {
+            xs.to_kind(compute)
+                .matmul(&self.weight.to_kind(compute).tr())
+        }
+    }
+}
+
+fn linear(vs: nn::Path, input: i64, output: i64) -> Linear {
+    Linear {
+        weight: vs.var("weight", &[output, input], init()),
+    }
 }

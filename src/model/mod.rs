@@ -83,7 +83,7 @@ pub fn check_vocab(config: &LlamaConfig, data: &crate::data::Dataset) -> Result<
 }
 
 /// `n` normal(0, `std`) values from a BLAKE3 stream keyed by `seed` and `name` (Box–Muller).
-fn seeded_normal(seed: u64, name: &str, n: usize, std: f64) -> Vec<f32> {
+pub fn seeded_normal(seed: u64, name: &str, n: usize, std: f64) -> Vec<f32> {
     let mut hasher = blake3::Hasher::new_derive_key("gauntlet model init v1");
     hasher.update(&seed.to_le_bytes());
     hasher.update(name.as_bytes());
@@ -106,6 +106,14 @@ fn seeded_normal(seed: u64, name: &str, n: usize, std: f64) -> Vec<f32> {
     }
     out.truncate(n);
     out
+}
+
+/// A tensor like `like` (shape, device) of normal(0, `std`) values from `seeded_normal`.
+pub fn seeded_normal_like(seed: u64, name: &str, like: &Tensor, std: f64) -> Tensor {
+    let values = seeded_normal(seed, name, like.numel(), std);
+    Tensor::from_slice(&values)
+        .view(like.size().as_slice())
+        .to_device(like.device())
 }
 
 /// A model with its variables.

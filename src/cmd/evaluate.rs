@@ -1,0 +1,68 @@
+//! `gauntlet evaluate`: LossScore and the own-versus-random indicator per peer.
+
+use crate::cli::Ctx;
+use anyhow::Result;
+use gauntlet::evaluate::{self, Shard};
+use gauntlet::peer::Checkpoints;
+use gauntlet::record::{RecordReader, RecordWriter};
+use std::path::PathBuf;
+
+/// Measure each peer's update: loss before and after on its own pages and on common random pages
+///
+/// For every record still ok after `filter`, applies θ' = θ − step · direction (sign of the
+/// decoded update, or hparams.eval_variant: clip-median) to the window's model and measures the
+/// loss on a seeded sample of the peer's assigned pages and of the window's random pages. The
+/// record gains `eval`: the four losses, `score` (relative improvement on random pages) and
+/// `indicator` (+1 when its own pages improved more). A re-run gives the same numbers.
+///
+/// Scale out with --shard K/N under any scheduler (workflows/ has a Slurm array and a
+/// Kubernetes indexed Job): each process evaluates one contiguous block and outputs only its
+/// records, so `cat shard-0 … shard-N-1` equals the unsharded output.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Records from `gauntlet filter` [default: stdin]
+    input: Option<PathBuf>,
+    /// Folder of the validator's checkpoint-{window}.safetensors files
+    #[arg(
+        long,
+        conflicts_with = "checkpoint",
+        required_unless_present = "checkpoint"
+    )]
+    checkpoints: Option<PathBuf>,
+    /// The validator's model, whatever the window
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// auto, cpu, cuda or cuda:N [default: runtime.device]; bf16 compute on CUDA, f32 on CPU
+    #[arg(long)]
+    device: Option<String>,
+    /// Evaluate only the K-th of N blocks of peers (K from 0)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let cfg = ctx.config();
+    let device =
+        gauntlet::model::parse_device(args.device.as_deref().unwrap_or(&cfg.runtime.device))?;
+    let checkpoints = match (args.checkpoint, args.checkpoints) {
+        (Some(f), _) => Checkpoints::File(f),
+        (None, Some(d)) => Checkpoints::Folder(d),
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
+    ctx.ui.detail(format!("evaluating on {device:?}"));
+    let bar = ctx.ui.progress(
+        records.iter().filter(|r| r.status.is_ok()).count() as u64,
+        "evaluate",
+    );
+    let records = evaluate::run(cfg, records, &checkpoints, device, args.shard, &|| {
+        bar.inc(1)
+    })?;
+    bar.finish_and_clear();
+    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    for r in &records {
+        out.write(r)?;
+    }
+    let _stdout = out.finish()?;
+    Ok(())
+}
