@@ -52,8 +52,14 @@ _gauntlet() {
             gauntlet,peers)
                 cmd="gauntlet__subcmd__peers"
                 ;;
+            gauntlet,rate)
+                cmd="gauntlet__subcmd__rate"
+                ;;
             gauntlet,show)
                 cmd="gauntlet__subcmd__show"
+                ;;
+            gauntlet,state)
+                cmd="gauntlet__subcmd__state"
                 ;;
             gauntlet__subcmd__data,help)
                 cmd="gauntlet__subcmd__data__subcmd__help"
@@ -115,8 +121,14 @@ _gauntlet() {
             gauntlet__subcmd__help,peers)
                 cmd="gauntlet__subcmd__help__subcmd__peers"
                 ;;
+            gauntlet__subcmd__help,rate)
+                cmd="gauntlet__subcmd__help__subcmd__rate"
+                ;;
             gauntlet__subcmd__help,show)
                 cmd="gauntlet__subcmd__help__subcmd__show"
+                ;;
+            gauntlet__subcmd__help,state)
+                cmd="gauntlet__subcmd__help__subcmd__state"
                 ;;
             gauntlet__subcmd__help__subcmd__data,info)
                 cmd="gauntlet__subcmd__help__subcmd__data__subcmd__info"
@@ -135,6 +147,18 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help__subcmd__model,loss)
                 cmd="gauntlet__subcmd__help__subcmd__model__subcmd__loss"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,export)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__export"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,import)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__import"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,peers)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__peers"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,weights)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__weights"
                 ;;
             gauntlet__subcmd__model,help)
                 cmd="gauntlet__subcmd__model__subcmd__help"
@@ -160,6 +184,36 @@ _gauntlet() {
             gauntlet__subcmd__model__subcmd__help,loss)
                 cmd="gauntlet__subcmd__model__subcmd__help__subcmd__loss"
                 ;;
+            gauntlet__subcmd__state,export)
+                cmd="gauntlet__subcmd__state__subcmd__export"
+                ;;
+            gauntlet__subcmd__state,help)
+                cmd="gauntlet__subcmd__state__subcmd__help"
+                ;;
+            gauntlet__subcmd__state,import)
+                cmd="gauntlet__subcmd__state__subcmd__import"
+                ;;
+            gauntlet__subcmd__state,peers)
+                cmd="gauntlet__subcmd__state__subcmd__peers"
+                ;;
+            gauntlet__subcmd__state,weights)
+                cmd="gauntlet__subcmd__state__subcmd__weights"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,export)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__export"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,help)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__help"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,import)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__import"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,peers)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__peers"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,weights)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__weights"
+                ;;
             *)
                 ;;
         esac
@@ -167,7 +221,7 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate rate state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,7 +673,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter evaluate peer inspect show demo help"
+            opts="config completions data model peers fetch filter evaluate rate state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -884,9 +938,93 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__help__subcmd__rate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state)
+            opts="export import weights peers"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__weights)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1254,6 +1392,36 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__rate)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__show)
             opts="-q -v -h -V --uid --failed --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1262,6 +1430,240 @@ _gauntlet() {
             fi
             case "${prev}" in
                 --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state)
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version export import weights peers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__export)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help)
+            opts="export import weights peers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__weights)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__import)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__peers)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__weights)
+            opts="-q -v -h -V --window --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

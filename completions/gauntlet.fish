@@ -42,6 +42,8 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peers" -d 'The wi
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "rate" -d 'Apply a window\'s evaluations to the validator\'s state; records gain `rating` and `weight`'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "state" -d 'The validator\'s state: ratings, weights, history'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
@@ -236,6 +238,82 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s q -l quie
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "weights" -d 'The weights of a window [default: the latest]'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "peers" -d 'Every peer\'s current figures'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -l window -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from weights" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "weights" -d 'The weights of a window [default: the latest]'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "peers" -d 'Every peer\'s current figures'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL) [default: the peer\'s bucket in the network file]' -r -F
@@ -307,22 +385,28 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "rate" -d 'Apply a window\'s evaluations to the validator\'s state; records gain `rating` and `weight`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "state" -d 'The validator\'s state: ratings, weights, history'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "info" -d 'Describe a model preset: its config, parameter count, and (with --shapes) every tensor'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "init" -d 'Write a freshly initialised checkpoint (seeded by model.init_seed)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "loss" -d 'Mean next-token loss of a checkpoint on some pages of the data'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "weights" -d 'The weights of a window [default: the latest]'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "peers" -d 'Every peer\'s current figures'

@@ -23,6 +23,7 @@ gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.jso
   | gauntlet filter --checkpoints "$CHECKPOINTS" --format jsonl \
   | tee "$OUT/filtered-$window.jsonl" \
   | gauntlet evaluate --checkpoints "$CHECKPOINTS" --device "${DEVICE:-auto}" --format jsonl \
-  > "$OUT/evaluated-$window.jsonl"
+  | tee "$OUT/evaluated-$window.jsonl" \
+  | gauntlet rate --format jsonl > "$OUT/rated-$window.jsonl"
 # A table of what happened to every peer this window.
-gauntlet show "$OUT/evaluated-$window.jsonl" --format table >&2
+gauntlet show "$OUT/rated-$window.jsonl" --format table >&2

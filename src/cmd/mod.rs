@@ -11,7 +11,9 @@ mod inspect;
 mod model;
 mod peer;
 mod peers;
+mod rate;
 mod show;
+mod state;
 
 use crate::cli::{Cli, Ctx};
 use anyhow::Result;
@@ -29,6 +31,9 @@ pub enum Command {
     Fetch(fetch::Args),
     Filter(filter::Args),
     Evaluate(evaluate::Args),
+    Rate(rate::Args),
+    #[command(subcommand)]
+    State(state::Command),
     Peer(peer::Args),
     Inspect(inspect::Args),
     Show(show::Args),
@@ -53,6 +58,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => fetch::run(&ctx, args),
         Command::Filter(args) => filter::run(&ctx, args),
         Command::Evaluate(args) => evaluate::run(&ctx, args),
+        Command::Rate(args) => rate::run(&ctx, args),
+        Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

@@ -6,7 +6,9 @@
 
 use crate::codec::CodecKind;
 use crate::evaluate::EvalVariant;
+use crate::score::openskill::TieRule;
 use crate::score::sync::SyncMethod;
+use crate::score::weights::{RampParams, Schedule};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +96,8 @@ pub struct HyperParams {
     pub openskill_kappa: f64,
     /// Never let a match raise σ above its value before τ was added.
     pub openskill_limit_sigma: bool,
+    /// Whose tie handling to reproduce: "6.1.3" (the reference's lock) or "6.2.0".
+    pub openskill_ties: TieRule,
 
     // ----- unique computation (the binary indicator's moving average) -----
     /// BMA ← (1 − α)·BMA + α·indicator.
@@ -141,8 +145,23 @@ pub struct HyperParams {
     pub naughty_windows: u64,
 
     // ----- weights and aggregation -----
+    /// `power` (weight ∝ final^power_normalisation, paper era) or `ramp` (burn share, top
+    /// peers on a linear ramp, reserve peers; the later reference).
+    pub weights_schedule: Schedule,
     /// weight ∝ final^power over peers with a positive final score.
     pub power_normalisation: f64,
+    /// ramp: the share of weight burnt to `burn_uid`.
+    pub burn_rate: f64,
+    /// ramp: the uid that receives the burnt share.
+    pub burn_uid: u16,
+    /// ramp: of the rest, the share of the top `gather_peer_count` peers.
+    pub gather_share: f64,
+    /// ramp: how many top peers share `gather_share`.
+    pub gather_peer_count: usize,
+    /// ramp: the best gather peer's weight over the last one's.
+    pub gather_top_ratio: f64,
+    /// ramp: how many next peers share the remainder, halving.
+    pub reserve_peer_count: usize,
     /// Top peers (by weight) whose updates are aggregated (G).
     pub max_topk_peers: usize,
     /// Fewest gather peers for an aggregation.
@@ -199,6 +218,7 @@ impl Default for HyperParams {
             openskill_tau: 0.1,
             openskill_kappa: 1e-4,
             openskill_limit_sigma: false,
+            openskill_ties: TieRule::V6_1_3,
 
             binary_score_ma_alpha: 0.05,
 
@@ -222,7 +242,14 @@ impl Default for HyperParams {
             idx_overlap_slash: 0.5,
             naughty_windows: 200,
 
+            weights_schedule: Schedule::Power,
             power_normalisation: 2.2,
+            burn_rate: 0.5,
+            burn_uid: 1,
+            gather_share: 0.75,
+            gather_peer_count: 20,
+            gather_top_ratio: 2.0,
+            reserve_peer_count: 10,
             max_topk_peers: 15,
             minimum_peers: 5,
             peer_replacement_frequency: 5,
@@ -253,6 +280,18 @@ impl HyperParams {
         let eta_min = self.eta_min_factor * lr;
         eta_min
             + (lr - eta_min) * (1.0 + (std::f64::consts::PI * t as f64 / period as f64).cos()) / 2.0
+    }
+
+    /// The ramp schedule's parameters.
+    pub fn ramp(&self) -> RampParams {
+        RampParams {
+            burn_rate: self.burn_rate,
+            burn_uid: self.burn_uid,
+            gather_share: self.gather_share,
+            gather_peer_count: self.gather_peer_count,
+            top_ratio: self.gather_top_ratio,
+            reserve_peer_count: self.reserve_peer_count,
+        }
     }
 
     /// sync score = max(0, (1 − min(x, max)/max)^exponent) for x steps behind.

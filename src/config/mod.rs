@@ -35,6 +35,26 @@ pub struct Config {
     pub fetch: FetchSettings,
     /// The validator's evaluation.
     pub evaluate: EvaluateSettings,
+    /// The validator's state database.
+    pub state: StateSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// The SQLite file holding ratings, moving averages, history and weights.
+    pub path: PathBuf,
+    /// How long a process waits for another's transaction before giving up, in seconds.
+    pub wait_seconds: f64,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            path: PathBuf::from("state.db"),
+            wait_seconds: 60.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,3 +1,5 @@
 //! The mechanism's figures: sync score now; LossScore, ratings and weights as they land.
 
+pub mod openskill;
 pub mod sync;
+pub mod weights;

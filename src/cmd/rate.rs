@@ -1,0 +1,53 @@
+//! `gauntlet rate`: ratings, moving averages, slashes, final scores and weights.
+
+use crate::cli::Ctx;
+use anyhow::Result;
+use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::state::State;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Apply a window's evaluations to the validator's state; records gain `rating` and `weight`
+///
+/// One OpenSkill Plackett–Luce match of the evaluated peers (by score, in record order), the
+/// indicator moving average, slashes for missing/late/early/malformed/desynced/duplicate
+/// peers (positive scores only), inactivity decay and reset, final = ordinal · max(0, BMA) ·
+/// sync, and weights (hparams.weights_schedule). The window is applied once, in one
+/// transaction: re-running it changes nothing and prints the records as first rated.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Records of one window from `gauntlet evaluate` [default: stdin]
+    input: Option<PathBuf>,
+    /// The state database [default: state.path]
+    #[arg(long)]
+    state: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let cfg = ctx.config();
+    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
+    let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
+    let mut state = State::open(
+        &path,
+        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
+    )?;
+    let h = &cfg.hparams;
+    let outcome = gauntlet::rate::rate(&mut state, h, h.weights_schedule, &h.ramp(), records)?;
+    if let Some(w) = outcome.records.first().map(|r| r.window) {
+        if outcome.applied {
+            ctx.ui
+                .info(format!("rate: window {w} applied to {}", path.display()));
+        } else {
+            ctx.ui.info(format!(
+                "rate: window {w} was already applied to {}; nothing changed",
+                path.display()
+            ));
+        }
+    }
+    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    for r in &outcome.records {
+        out.write(r)?;
+    }
+    let _stdout = out.finish()?;
+    Ok(())
+}

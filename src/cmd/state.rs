@@ -1,0 +1,135 @@
+//! `gauntlet state`: look into the validator's state, move ratings in and out.
+
+use crate::cli::Ctx;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use gauntlet::score::openskill::Rating;
+use gauntlet::state::State;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The validator's state: ratings, weights, history
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print every peer's rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference's form)
+    Export(Common),
+    /// Load ratings from that form (e.g. a reference validator's), in one transaction
+    Import(ImportArgs),
+    /// The weights of a window [default: the latest]
+    Weights(WeightsArgs),
+    /// Every peer's current figures
+    Peers(Common),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Common {
+    /// The state database [default: state.path]
+    #[arg(long)]
+    state: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    file: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WeightsArgs {
+    #[arg(long)]
+    window: Option<u64>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Exported {
+    mu: f64,
+    sigma: f64,
+    #[serde(default)]
+    ordinal: f64,
+}
+
+fn open(ctx: &Ctx, c: &Common) -> Result<State> {
+    let cfg = ctx.config();
+    State::open(
+        c.state.as_ref().unwrap_or(&cfg.state.path),
+        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
+    )
+}
+
+pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Export(c) => {
+            let state = open(ctx, &c)?;
+            let out: BTreeMap<String, Exported> = state
+                .read()
+                .peers()?
+                .into_values()
+                .filter_map(|p| {
+                    p.rating.map(|r| {
+                        (
+                            p.uid.to_string(),
+                            Exported {
+                                mu: r.mu,
+                                sigma: r.sigma,
+                                ordinal: r.ordinal(),
+                            },
+                        )
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Import(a) => {
+            let text = std::fs::read_to_string(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?;
+            let ratings: BTreeMap<String, Exported> =
+                serde_json::from_str(&text).with_context(|| {
+                    format!(
+                        "{} is not {{\"<uid>\": {{\"mu\", \"sigma\"}}}}",
+                        a.file.display()
+                    )
+                })?;
+            let mut state = open(ctx, &a.common)?;
+            let tx = state.begin()?;
+            let mut peers = tx.read().peers()?;
+            for (uid, r) in &ratings {
+                let uid: u16 = uid
+                    .parse()
+                    .with_context(|| format!("{uid:?} is not a uid"))?;
+                anyhow::ensure!(
+                    r.mu.is_finite() && r.sigma.is_finite() && r.sigma > 0.0,
+                    "uid {uid}: mu and sigma must be finite, sigma positive"
+                );
+                let p = peers.entry(uid).or_insert_with(|| gauntlet::state::Peer {
+                    uid,
+                    waiting: 1,
+                    ..Default::default()
+                });
+                p.rating = Some(Rating {
+                    mu: r.mu,
+                    sigma: r.sigma,
+                });
+                tx.put_peer(p)?;
+            }
+            tx.commit()?;
+            ctx.ui.info(format!("imported {} ratings", ratings.len()));
+        }
+        Command::Weights(a) => {
+            let state = open(ctx, &a.common)?;
+            let (window, weights) = state.read().weights(a.window)?;
+            let out = serde_json::json!({"window": window, "weights": weights.iter().map(|(u, w)| serde_json::json!({"uid": u, "weight": w})).collect::<Vec<_>>()});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Peers(c) => {
+            let state = open(ctx, &c)?;
+            for p in state.read().peers()?.into_values() {
+                println!("{}", serde_json::to_string(&p)?);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! The rate stage: a window's evaluations and failures into ratings, moving averages,
+//! slashes, final scores and weights, applied to the state once and in one transaction.
+//!
+//! Per record of the window, in order:
+//! * evaluated (`ok` with `eval`): BMA ← (1 − α)·BMA + α·indicator; sync ← the record's score;
+//! * `missing`, `early`, `late`, `unreachable`, `too_large`: final and BMA × missing_slash;
+//! * `desynced`: final and BMA × sync_slash;  `malformed`: final → 0;
+//! * `duplicate` (dedupe): final and BMA × idx_overlap_slash;
+//!
+//! slashes touch only positive final scores (a slashed negative would rise). Then one
+//! Plackett–Luce match of the evaluated peers by score, in record order (≥ 2 players), and for
+//! each of them final = ordinal · max(0, BMA) · sync. Peers the state knows that uploaded
+//! nothing for `recent_windows` decay by inactivity_slash per window and are reset after
+//! reset_inactivity_windows. Weights come from every positive final score.
+
+use crate::config::HyperParams;
+use crate::record::{RatingInfo, Record, Status};
+use crate::score::openskill::PlackettLuce;
+use crate::score::weights::{self, RampParams, Schedule};
+use crate::state::{Peer, State};
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+pub struct Outcome {
+    pub records: Vec<Record>,
+    /// False when the window had been applied before and nothing changed.
+    pub applied: bool,
+}
+
+/// Applies one window's records (all of the same window) to the state.
+pub fn rate(
+    state: &mut State,
+    h: &HyperParams,
+    schedule: Schedule,
+    ramp: &RampParams,
+    records: Vec<Record>,
+) -> Result<Outcome> {
+    let Some(window) = records.first().map(|r| r.window) else {
+        return Ok(Outcome {
+            records,
+            applied: false,
+        });
+    };
+    anyhow::ensure!(
+        records.iter().all(|r| r.window == window),
+        "rate takes one window at a time: the input mixes windows"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for r in &records {
+        anyhow::ensure!(
+            seen.insert(r.uid),
+            "uid {} appears twice in window {window}",
+            r.uid
+        );
+    }
+    let tx = state.begin()?;
+    if tx.read().applied(window)? {
+        // Idempotent: the window's records as they were rated the first time.
+        let rated = tx.read().history(window)?;
+        return Ok(Outcome {
+            records: if rated.is_empty() { records } else { rated },
+            applied: false,
+        });
+    }
+    let model = PlackettLuce::from_hparams(h);
+    let mut peers: BTreeMap<u16, Peer> = tx.read().peers()?;
+    let mut records = records;
+    let slash = |p: &mut Peer, factor: f64| {
+        if p.final_score > 0.0 {
+            p.final_score *= factor;
+            p.bma *= factor;
+        }
+    };
+    let mut players = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let p = peers.entry(r.uid).or_insert_with(|| Peer {
+            uid: r.uid,
+            waiting: 1,
+            ..Default::default()
+        });
+        let uploaded = r.object.is_some();
+        if uploaded {
+            p.last_active = Some(window);
+            p.inactive_since = None;
+        }
+        match (&r.status, &r.eval) {
+            (Status::Ok, Some(e)) => {
+                p.bma = (1.0 - h.binary_score_ma_alpha) * p.bma
+                    + h.binary_score_ma_alpha * e.indicator as f64;
+                if let Some(s) = &r.sync {
+                    p.sync = s.score;
+                }
+                players.push(i);
+            }
+            (
+                Status::Missing
+                | Status::Early
+                | Status::Late
+                | Status::Unreachable
+                | Status::TooLarge,
+                _,
+            ) => slash(p, h.missing_slash),
+            (Status::Desynced, _) => slash(p, h.sync_slash),
+            (Status::Duplicate, _) => slash(p, h.idx_overlap_slash),
+            (Status::Malformed, _) if p.final_score > 0.0 => p.final_score = 0.0,
+            _ => {}
+        }
+    }
+    if players.len() >= 2 {
+        let ratings: Vec<_> = players
+            .iter()
+            .map(|&i| {
+                peers[&records[i].uid]
+                    .rating
+                    .unwrap_or_else(|| model.rating())
+            })
+            .collect();
+        let scores: Vec<f64> = players
+            .iter()
+            .map(|&i| records[i].eval.as_ref().expect("evaluated").score)
+            .collect();
+        let rated = model.rate_scores(&ratings, &scores);
+        for (&i, new) in players.iter().zip(rated) {
+            let p = peers.get_mut(&records[i].uid).expect("inserted above");
+            p.rating = Some(new);
+            p.final_score = new.ordinal() * p.bma.max(0.0) * p.sync;
+        }
+    }
+    // Inactivity: peers that uploaded nothing for recent_windows.
+    for p in peers.values_mut() {
+        let active = p
+            .last_active
+            .is_some_and(|w| window.saturating_sub(w) <= h.recent_windows);
+        if active || p.last_active.is_none() {
+            continue;
+        }
+        let since = *p.inactive_since.get_or_insert(window);
+        if window.saturating_sub(since) > h.reset_inactivity_windows {
+            *p = Peer {
+                uid: p.uid,
+                waiting: 1,
+                last_active: p.last_active,
+                ..Default::default()
+            };
+        } else if p.final_score > 0.0 {
+            p.final_score *= h.inactivity_slash;
+        }
+    }
+    let finals: Vec<(u16, f64)> = peers.values().map(|p| (p.uid, p.final_score)).collect();
+    let weights = match schedule {
+        Schedule::Power => weights::power(&finals, h.power_normalisation),
+        Schedule::Ramp => weights::ramp(&finals, ramp),
+    };
+    let weight_of: BTreeMap<u16, f64> = weights.iter().copied().collect();
+    for r in &mut records {
+        let p = &peers[&r.uid];
+        if let Some(rating) = p.rating {
+            r.rating = Some(RatingInfo {
+                mu: rating.mu,
+                sigma: rating.sigma,
+                ordinal: rating.ordinal(),
+                bma: p.bma,
+                final_score: p.final_score,
+                extra: Default::default(),
+            });
+        }
+        r.weight = Some(weight_of.get(&r.uid).copied().unwrap_or(0.0));
+    }
+    for p in peers.values() {
+        tx.put_peer(p)?;
+    }
+    for r in &records {
+        tx.put_history(r)?;
+    }
+    tx.put_weights(window, &weights)?;
+    if h.windows_per_weights > 0 && window % h.windows_per_weights == 0 {
+        tx.add_submission(window)?;
+    }
+    tx.mark_applied(window, records.len(), players.len())?;
+    if let Some(ms) = std::env::var("GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // For crash tests: hold the transaction open so a test can kill the process here.
+        eprintln!("debug: window {window} written, pausing {ms} ms before commit");
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    tx.commit()?;
+    Ok(Outcome {
+        records,
+        applied: true,
+    })
+}

@@ -1,0 +1,322 @@
+//! The validator's state: one SQLite file, changed only in transactions.
+//!
+//! Per peer: rating, indicator moving average (BMA), sync score, final score, waiting counter,
+//! inactivity. Per window: whether it was applied, every record's figures (history), the
+//! weights computed, and the submissions pending or sent. A window is applied in one
+//! `BEGIN IMMEDIATE` transaction, so two processes never interleave (the second waits up to a
+//! limit, then says who holds the lock), a crash leaves the previous state, and a window is
+//! applied at most once. The schema is versioned (`PRAGMA user_version`) with migrations.
+
+use crate::score::openskill::Rating;
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Schema migrations, in order; entry k takes a database from version k to k + 1.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE peers (
+    uid INTEGER PRIMARY KEY,
+    mu REAL,
+    sigma REAL,
+    bma REAL NOT NULL DEFAULT 0,
+    sync REAL NOT NULL DEFAULT 0,
+    final REAL NOT NULL DEFAULT 0,
+    waiting INTEGER NOT NULL DEFAULT 1,
+    last_active INTEGER,
+    inactive_since INTEGER,
+    banned_until INTEGER
+);
+CREATE TABLE windows (
+    window INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    matched INTEGER NOT NULL
+);
+CREATE TABLE history (
+    window INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (window, uid)
+);
+CREATE TABLE weights (
+    window INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    weight REAL NOT NULL,
+    PRIMARY KEY (window, uid)
+);
+CREATE TABLE submissions (
+    window INTEGER PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    detail TEXT
+);
+"#];
+
+/// Per uid, its weight.
+pub type Weights = Vec<(u16, f64)>;
+
+/// A peer's row.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Peer {
+    pub uid: u16,
+    pub rating: Option<Rating>,
+    pub bma: f64,
+    pub sync: f64,
+    pub final_score: f64,
+    pub waiting: i64,
+    pub last_active: Option<u64>,
+    pub inactive_since: Option<u64>,
+    pub banned_until: Option<u64>,
+}
+
+pub struct State {
+    conn: Connection,
+    path: PathBuf,
+    wait: Duration,
+}
+
+/// What an open transaction on the state can read and change.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl State {
+    /// Opens (creating and migrating) the state at `path`; a writer waits up to `wait` for
+    /// another process's transaction to end.
+    pub fn open(path: &Path, wait: Duration) -> Result<State> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the state database {}", path.display()))?;
+        conn.busy_timeout(wait)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let mut state = State {
+            conn,
+            path: path.to_path_buf(),
+            wait,
+        };
+        state.migrate()?;
+        Ok(state)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?
+            as usize;
+        anyhow::ensure!(
+            version <= MIGRATIONS.len(),
+            "the state database {} has schema version {version}, newer than this gauntlet knows ({}): upgrade gauntlet",
+            self.path.display(),
+            MIGRATIONS.len()
+        );
+        for (v, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self.begin_raw()?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("migration to schema version {}", v + 1))?;
+            tx.pragma_update(None, "user_version", (v + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn begin_raw(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        let (path, wait) = (self.path.clone(), self.wait);
+        self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => anyhow::anyhow!(
+                "the state database {} is locked by another gauntlet process (waited {} s): wait for it to finish, or raise state.wait_seconds",
+                path.display(),
+                wait.as_secs()
+            ),
+            e => anyhow::anyhow!("cannot start a transaction on {}: {e}", path.display()),
+        })
+    }
+
+    /// A write transaction; nothing it changes is kept unless `commit` is called.
+    pub fn begin(&mut self) -> Result<Tx<'_>> {
+        Ok(Tx {
+            tx: self.begin_raw()?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads without a write lock.
+    pub fn read(&self) -> Reader<'_> {
+        Reader { conn: &self.conn }
+    }
+}
+
+/// Read access, shared by a transaction and a plain read.
+pub struct Reader<'a> {
+    conn: &'a Connection,
+}
+
+fn peer_from_row(r: &rusqlite::Row) -> rusqlite::Result<Peer> {
+    let mu: Option<f64> = r.get(1)?;
+    let sigma: Option<f64> = r.get(2)?;
+    Ok(Peer {
+        uid: r.get(0)?,
+        rating: mu.zip(sigma).map(|(mu, sigma)| Rating { mu, sigma }),
+        bma: r.get(3)?,
+        sync: r.get(4)?,
+        final_score: r.get(5)?,
+        waiting: r.get(6)?,
+        last_active: r.get::<_, Option<i64>>(7)?.map(|w| w as u64),
+        inactive_since: r.get::<_, Option<i64>>(8)?.map(|w| w as u64),
+        banned_until: r.get::<_, Option<i64>>(9)?.map(|w| w as u64),
+    })
+}
+
+const PEER_COLUMNS: &str =
+    "uid, mu, sigma, bma, sync, final, waiting, last_active, inactive_since, banned_until";
+
+impl Reader<'_> {
+    pub fn peers(&self) -> Result<BTreeMap<u16, Peer>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {PEER_COLUMNS} FROM peers ORDER BY uid"))?;
+        let rows = stmt.query_map([], peer_from_row)?;
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|p| (p.uid, p))
+            .collect())
+    }
+
+    pub fn applied(&self, window: u64) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM windows WHERE window = ?1",
+                [window as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The records of a window as `rate` left them.
+    pub fn history(&self, window: u64) -> Result<Vec<crate::record::Record>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT record FROM history WHERE window = ?1 ORDER BY rowid")?;
+        let rows = stmt.query_map([window as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|t| Ok(serde_json::from_str(&t?)?)).collect()
+    }
+
+    /// One peer's records over windows, oldest first, at most `last` of them.
+    pub fn peer_history(&self, uid: u16, last: usize) -> Result<Vec<crate::record::Record>> {
+        let mut stmt = self.conn.prepare("SELECT record FROM (SELECT window, record FROM history WHERE uid = ?1 ORDER BY window DESC LIMIT ?2) ORDER BY window")?;
+        let rows = stmt.query_map(params![uid, last as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|t| Ok(serde_json::from_str(&t?)?)).collect()
+    }
+
+    /// The weights computed for a window (or the latest window with any).
+    pub fn weights(&self, window: Option<u64>) -> Result<(Option<u64>, Weights)> {
+        let window: Option<u64> = match window {
+            Some(w) => Some(w),
+            None => self
+                .conn
+                .query_row("SELECT MAX(window) FROM weights", [], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })?
+                .map(|w| w as u64),
+        };
+        let Some(w) = window else {
+            return Ok((None, Vec::new()));
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT uid, weight FROM weights WHERE window = ?1 ORDER BY uid")?;
+        let rows = stmt.query_map([w as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((Some(w), rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    /// Windows whose weights wait to be submitted, oldest first.
+    pub fn pending(&self) -> Result<Vec<u64>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT window FROM submissions WHERE status = 'pending' ORDER BY window")?;
+        let rows = stmt.query_map([], |r| r.get::<_, i64>(0).map(|w| w as u64))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Tx<'_> {
+    pub fn read(&self) -> Reader<'_> {
+        Reader { conn: &self.tx }
+    }
+
+    pub fn put_peer(&self, p: &Peer) -> Result<()> {
+        self.tx.execute(
+            &format!("INSERT OR REPLACE INTO peers ({PEER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            params![
+                p.uid,
+                p.rating.map(|r| r.mu),
+                p.rating.map(|r| r.sigma),
+                p.bma,
+                p.sync,
+                p.final_score,
+                p.waiting,
+                p.last_active.map(|w| w as i64),
+                p.inactive_since.map(|w| w as i64),
+                p.banned_until.map(|w| w as i64)
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_history(&self, r: &crate::record::Record) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO history (window, uid, record) VALUES (?1, ?2, ?3)",
+            params![r.window as i64, r.uid, serde_json::to_string(r)?],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_weights(&self, window: u64, weights: &[(u16, f64)]) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM weights WHERE window = ?1", [window as i64])?;
+        for (uid, w) in weights {
+            self.tx.execute(
+                "INSERT INTO weights (window, uid, weight) VALUES (?1, ?2, ?3)",
+                params![window as i64, uid, w],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn add_submission(&self, window: u64) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR IGNORE INTO submissions (window, status, created_at) VALUES (?1, 'pending', ?2)",
+            params![window as i64, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_applied(&self, window: u64, records: usize, matched: usize) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO windows (window, applied_at, records, matched) VALUES (?1, ?2, ?3, ?4)",
+            params![window as i64, now(), records as i64, matched as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+fn now() -> String {
+    crate::chain::local::format_time(std::time::SystemTime::now())
+}
