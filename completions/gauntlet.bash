@@ -16,6 +16,9 @@ _gauntlet() {
             ",$1")
                 cmd="gauntlet"
                 ;;
+            gauntlet,audit)
+                cmd="gauntlet__subcmd__audit"
+                ;;
             gauntlet,completions)
                 cmd="gauntlet__subcmd__completions"
                 ;;
@@ -55,6 +58,9 @@ _gauntlet() {
             gauntlet,rate)
                 cmd="gauntlet__subcmd__rate"
                 ;;
+            gauntlet,select)
+                cmd="gauntlet__subcmd__select"
+                ;;
             gauntlet,show)
                 cmd="gauntlet__subcmd__show"
                 ;;
@@ -84,6 +90,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__data__subcmd__help,pages)
                 cmd="gauntlet__subcmd__data__subcmd__help__subcmd__pages"
+                ;;
+            gauntlet__subcmd__help,audit)
+                cmd="gauntlet__subcmd__help__subcmd__audit"
                 ;;
             gauntlet__subcmd__help,completions)
                 cmd="gauntlet__subcmd__help__subcmd__completions"
@@ -123,6 +132,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help,rate)
                 cmd="gauntlet__subcmd__help__subcmd__rate"
+                ;;
+            gauntlet__subcmd__help,select)
+                cmd="gauntlet__subcmd__help__subcmd__select"
                 ;;
             gauntlet__subcmd__help,show)
                 cmd="gauntlet__subcmd__help__subcmd__show"
@@ -221,12 +233,54 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate rate state peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__audit)
+            opts="-q -v -h -V --uid --window --last --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -673,8 +727,22 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter evaluate rate state peer inspect show demo help"
+            opts="config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -939,6 +1007,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__rate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__select)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1393,6 +1475,36 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__rate)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__select)
             opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -42,7 +42,9 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peers" -d 'The wi
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "select" -d 'Choose the peers to evaluate this window (rating bins and waiting counters); mark the rest not_selected'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "rate" -d 'Apply a window\'s evaluations to the validator\'s state; records gain `rating` and `weight`'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "audit" -d 'One peer explained: each stage\'s figures, statuses and reasons, and how its weight follows'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "state" -d 'The validator\'s state: ratings, weights, history'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
@@ -238,6 +240,17 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s q -l quie
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand select" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l state -d 'The state database [default: state.path]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
@@ -249,6 +262,20 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l uid -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l window -d 'One window' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l last -d 'The peer\'s last N windows' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
@@ -385,21 +412,23 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "rate" -d 'Apply a window\'s evaluations to the validator\'s state; records gain `rating` and `weight`'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "state" -d 'The validator\'s state: ratings, weights, history'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate rate state peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "config" -d 'Print the effective configuration (defaults < file < environment < --set), secrets redacted'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "completions" -d 'Print the completion script for a shell'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "data" -d 'Training data: token shards and page assignment'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "model" -d 'Models: presets, checkpoints, losses'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "peers" -d 'The window\'s participants: uid, hotkey, stake and bucket (never credentials), one record each'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "fetch" -d 'Download each peer\'s pseudo-gradient and sync slice into the cache; the record gains `object`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "filter" -d 'Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "evaluate" -d 'Measure each peer\'s update: loss before and after on its own pages and on common random pages'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "select" -d 'Choose the peers to evaluate this window (rating bins and waiting counters); mark the rest not_selected'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "rate" -d 'Apply a window\'s evaluations to the validator\'s state; records gain `rating` and `weight`'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "audit" -d 'One peer explained: each stage\'s figures, statuses and reasons, and how its weight follows'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "state" -d 'The validator\'s state: ratings, weights, history'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pages" -d 'Show the pages a peer trains on in a window, or the window\'s random pages'

@@ -5,6 +5,7 @@
 //! `src/cmd/`) is a thin reading of arguments around it. Library code knows nothing of the
 //! command line.
 
+pub mod audit;
 pub mod chain;
 pub mod codec;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod rate;
 pub mod record;
 pub mod score;
 pub mod secret;
+pub mod select;
 pub mod state;
 pub mod store;
 pub mod tensor_io;

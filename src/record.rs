@@ -127,11 +127,13 @@ pub enum Status {
     Unreachable,
     Desynced,
     Duplicate,
+    /// Not chosen for evaluation this window (`select`): no slash, no score.
+    NotSelected,
     Other(String),
 }
 
 impl Status {
-    const NAMED: [(Status, &'static str); 9] = [
+    const NAMED: [(Status, &'static str); 10] = [
         (Status::Ok, "ok"),
         (Status::Missing, "missing"),
         (Status::Early, "early"),
@@ -141,6 +143,7 @@ impl Status {
         (Status::Unreachable, "unreachable"),
         (Status::Desynced, "desynced"),
         (Status::Duplicate, "duplicate"),
+        (Status::NotSelected, "not_selected"),
     ];
 
     pub fn as_str(&self) -> &str {

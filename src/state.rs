@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Schema migrations, in order; entry k takes a database from version k to k + 1.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE peers (
     uid INTEGER PRIMARY KEY,
     mu REAL,
@@ -54,7 +55,15 @@ CREATE TABLE submissions (
     sent_at TEXT,
     detail TEXT
 );
-"#];
+"#,
+    r#"
+CREATE TABLE selections (
+    window INTEGER PRIMARY KEY,
+    uids TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"#,
+];
 
 /// Per uid, its weight.
 pub type Weights = Vec<(u16, f64)>;
@@ -242,6 +251,20 @@ impl Reader<'_> {
         Ok((Some(w), rows.collect::<rusqlite::Result<_>>()?))
     }
 
+    /// The peers selected for evaluation in a window, and how, if `select` ran for it.
+    pub fn selection(&self, window: u64) -> Result<Option<(Vec<u16>, String)>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT uids, detail FROM selections WHERE window = ?1",
+                [window as i64],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        row.map(|(u, d)| Ok((serde_json::from_str(&u)?, d)))
+            .transpose()
+    }
+
     /// Windows whose weights wait to be submitted, oldest first.
     pub fn pending(&self) -> Result<Vec<u64>> {
         let mut stmt = self
@@ -300,6 +323,14 @@ impl Tx<'_> {
         self.tx.execute(
             "INSERT OR IGNORE INTO submissions (window, status, created_at) VALUES (?1, 'pending', ?2)",
             params![window as i64, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn put_selection(&self, window: u64, uids: &[u16], detail: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO selections (window, uids, detail) VALUES (?1, ?2, ?3)",
+            params![window as i64, serde_json::to_string(uids)?, detail],
         )?;
         Ok(())
     }

@@ -110,26 +110,9 @@ fn a_window_on_s3_every_way_a_peer_can_fail() {
     let d = dir.path();
     local_net(d);
     let server = S3Server::start();
-    let delta = 8.0;
-    std::fs::write(
-        d.join("gauntlet.yaml"),
-        std::fs::read_to_string(d.join("gauntlet.yaml"))
-            .unwrap()
-            .replace(
-                "time_window_delta_seconds: 10.0",
-                &format!("time_window_delta_seconds: {delta}"),
-            ),
-    )
-    .unwrap();
     let stores: BTreeMap<u16, S3Store> = (1..=8)
         .map(|uid| (uid, admin(&server, &format!("peer-{uid}"))))
         .collect();
-    // S3 upload times have one-second resolution: the put window opens on a whole second.
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let open = UNIX_EPOCH + Duration::from_secs(now + 3);
     let peers: Vec<(u16, serde_json::Value)> = (1..=8)
         .map(|uid| {
             (
@@ -142,10 +125,22 @@ fn a_window_on_s3_every_way_a_peer_can_fail() {
             )
         })
         .collect();
-    write_network(d, open, &peers);
+    // The put window is set from when the uploads really landed (S3 times have one-second
+    // resolution), so a slow machine cannot move an upload across its edge.
+    write_network(d, SystemTime::now(), &peers);
+    let landed = |uid: u16| {
+        stores[&uid]
+            .head(&gauntlet::wire::gradient_key(WINDOW, uid, "1"))
+            .unwrap()
+            .uploaded_at
+    };
+    let whole_second_after = |t: SystemTime| {
+        UNIX_EPOCH + Duration::from_secs(t.duration_since(UNIX_EPOCH).unwrap().as_secs() + 1)
+    };
 
-    peer_upload(d, 3, &[]); // before the put window opens: early
-    sleep_until(open + Duration::from_millis(200));
+    peer_upload(d, 3, &[]); // lands before the put window opens: early
+    let open = whole_second_after(landed(3));
+    sleep_until(open + Duration::from_millis(100));
     peer_upload(d, 1, &[]);
     peer_upload(d, 2, &[]);
     let good = stores[&1]
@@ -169,9 +164,23 @@ fn a_window_on_s3_every_way_a_peer_can_fail() {
     stores[&8]
         .put(&gauntlet::wire::gradient_key(WINDOW, 8, "1"), &oversized)
         .unwrap();
-    sleep_until(open + Duration::from_secs_f64(delta + 1.2));
-    peer_upload(d, 4, &[]); // after the put window closed: late
-                            // uid 5 never uploads.
+    let last_on_time = [1, 2, 6, 7, 8].into_iter().map(landed).max().unwrap();
+    let close = whole_second_after(last_on_time) + Duration::from_secs(1);
+    let delta = close.duration_since(open).unwrap().as_secs_f64();
+    sleep_until(close + Duration::from_millis(1200));
+    peer_upload(d, 4, &[]); // lands after the put window closed: late
+    assert!(landed(4) > close);
+    // uid 5 never uploads.
+    write_network(d, open, &peers);
+    let config = std::fs::read_to_string(d.join("gauntlet.yaml")).unwrap();
+    std::fs::write(
+        d.join("gauntlet.yaml"),
+        config.replace(
+            "time_window_delta_seconds: 10.0",
+            &format!("time_window_delta_seconds: {delta}"),
+        ),
+    )
+    .unwrap();
 
     let mut transcript = String::new();
     let (records, stats) = round(d, &mut transcript);

@@ -368,3 +368,107 @@ fn ratings_export_and_import_in_the_reference_form() {
     .unwrap();
     assert_eq!(weights["window"], 1);
 }
+
+#[test]
+fn select_draws_from_one_bin_by_waiting_counters_and_repeats_on_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut state = State::open(&d.join("s.db"), Duration::from_secs(5)).unwrap();
+    let cfg = gauntlet::config::Config::default();
+    let candidates = |w: u64| -> Vec<Record> {
+        (0..60u16)
+            .map(|uid| {
+                let mut r = Record::new(w, uid);
+                r.stake = Some(if uid == 59 { 50_000.0 } else { 10.0 });
+                if uid == 58 {
+                    r.fail(Status::Missing, "x");
+                }
+                r
+            })
+            .collect()
+    };
+    let mut chosen_ever = std::collections::BTreeSet::new();
+    for w in 0..80 {
+        let mut records = candidates(w);
+        let chosen = gauntlet::select::select(&mut state, &cfg, &mut records).unwrap();
+        assert_eq!(chosen.len(), 4, "window {w}");
+        assert!(
+            !chosen.contains(&59),
+            "a validator-sized stake is not evaluated"
+        );
+        assert!(!chosen.contains(&58), "a failed peer is not a candidate");
+        let marked = records
+            .iter()
+            .filter(|r| r.status == Status::NotSelected)
+            .count();
+        assert_eq!(
+            marked,
+            60 - 4 - 1,
+            "everyone else ok is marked not_selected"
+        );
+        chosen_ever.extend(chosen.iter().copied());
+        if w == 5 {
+            let peers = state.read().peers().unwrap();
+            let mut again = candidates(w);
+            assert_eq!(
+                gauntlet::select::select(&mut state, &cfg, &mut again).unwrap(),
+                chosen,
+                "a re-run repeats the choice"
+            );
+            assert_eq!(
+                state.read().peers().unwrap(),
+                peers,
+                "and counts nothing twice"
+            );
+        }
+    }
+    // Waiting counters keep anyone from starving: over 80 windows of 4, all 58 candidates were seen.
+    assert_eq!(chosen_ever.len(), 58, "{chosen_ever:?}");
+}
+
+#[test]
+fn audit_explains_every_figure_of_a_weight() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("in.jsonl"), jsonl(&window(1))).unwrap();
+    ok(gauntlet(d).args(["rate", "in.jsonl", "--state", "s.db"]));
+    let out = ok(gauntlet(d).args([
+        "audit", "--uid", "2", "--window", "1", "--state", "s.db", "--format", "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let figures: std::collections::BTreeMap<String, String> = v[0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for k in [
+        "status",
+        "sync",
+        "score (LossScore)",
+        "indicator",
+        "rating",
+        "BMA",
+        "final",
+        "weight",
+    ] {
+        assert!(figures.contains_key(k), "audit shows {k}: {figures:?}");
+    }
+    assert!(figures["final"].contains("ordinal × max(0, BMA) × sync"));
+    assert!(figures["weight"].contains("final^2.2"));
+    let table = ok(gauntlet(d).args([
+        "audit", "--uid", "5", "--state", "s.db", "--format", "table",
+    ]));
+    assert!(common::stdout(&table).contains("missing"));
+    let none = gauntlet(d)
+        .args(["audit", "--uid", "99", "--state", "s.db"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("uid 99"));
+}

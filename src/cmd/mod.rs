@@ -1,5 +1,6 @@
 //! One file per subcommand: its help text, its arguments, and a short `run`.
 
+mod audit;
 mod completions;
 mod config;
 mod data;
@@ -12,6 +13,7 @@ mod model;
 mod peer;
 mod peers;
 mod rate;
+mod select;
 mod show;
 mod state;
 
@@ -31,7 +33,9 @@ pub enum Command {
     Fetch(fetch::Args),
     Filter(filter::Args),
     Evaluate(evaluate::Args),
+    Select(select::Args),
     Rate(rate::Args),
+    Audit(audit::Args),
     #[command(subcommand)]
     State(state::Command),
     Peer(peer::Args),
@@ -58,7 +62,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fetch(args) => fetch::run(&ctx, args),
         Command::Filter(args) => filter::run(&ctx, args),
         Command::Evaluate(args) => evaluate::run(&ctx, args),
+        Command::Select(args) => select::run(&ctx, args),
         Command::Rate(args) => rate::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),
         Command::Inspect(args) => inspect::run(&ctx, args),
