@@ -28,6 +28,9 @@ _gauntlet() {
             gauntlet,data)
                 cmd="gauntlet__subcmd__data"
                 ;;
+            gauntlet,dedupe)
+                cmd="gauntlet__subcmd__dedupe"
+                ;;
             gauntlet,demo)
                 cmd="gauntlet__subcmd__demo"
                 ;;
@@ -102,6 +105,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help,data)
                 cmd="gauntlet__subcmd__help__subcmd__data"
+                ;;
+            gauntlet__subcmd__help,dedupe)
+                cmd="gauntlet__subcmd__help__subcmd__dedupe"
                 ;;
             gauntlet__subcmd__help,demo)
                 cmd="gauntlet__subcmd__help__subcmd__demo"
@@ -233,7 +239,7 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter dedupe evaluate select rate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +576,32 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__dedupe)
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__demo)
             opts="-q -v -h -V --dir --windows --steps --lr --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -727,7 +759,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter evaluate select rate audit state peer inspect show demo help"
+            opts="config completions data model peers fetch filter dedupe evaluate select rate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -827,6 +859,20 @@ _gauntlet() {
         gauntlet__subcmd__help__subcmd__data__subcmd__pages)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__dedupe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

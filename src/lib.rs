@@ -10,6 +10,7 @@ pub mod chain;
 pub mod codec;
 pub mod config;
 pub mod data;
+pub mod dedupe;
 pub mod demo;
 pub mod error;
 pub mod evaluate;

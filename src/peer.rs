@@ -28,8 +28,9 @@ pub enum Behaviour {
     /// Trains, but on pages that are not its own.
     FreeRider,
     /// Re-uploads another peer's pseudo-gradient of the same window as its own, with values
-    /// perturbed by `perturb` (relative noise; 0 = an exact copy).
-    Copycat { of: u16, perturb: f64 },
+    /// perturbed by `perturb` (relative noise; 0 = an exact copy); with several victims, the
+    /// average of their decoded updates, encoded afresh.
+    Copycat { of: Vec<u16>, perturb: f64 },
     /// Random values in a valid file.
     Noise,
     /// An all-zero update in a valid file.
@@ -182,7 +183,7 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
 
     let (encoded, train_loss) = match &job.behaviour {
         Behaviour::Copycat { of, perturb } => (
-            copy_of(store, cfg, &codec, &layouts, job, *of, *perturb)?,
+            copy_of(store, cfg, &codec, &layouts, job, of, *perturb)?,
             None,
         ),
         Behaviour::Noise => {
@@ -401,9 +402,30 @@ fn copy_of(
     codec: &Codec,
     layouts: &[Layout],
     job: &Job,
-    of: u16,
+    of: &[u16],
     perturb: f64,
 ) -> Result<Vec<Encoded>> {
+    anyhow::ensure!(!of.is_empty(), "copycat: name at least one victim");
+    if of.len() > 1 {
+        let victims = of
+            .iter()
+            .map(|&v| copy_of(store, cfg, codec, layouts, job, &[v], 0.0))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(layouts
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let dense = victims
+                    .iter()
+                    .map(|v| codec.decode(l, &v[i]))
+                    .reduce(|a, b| a + b)
+                    .expect("at least two victims")
+                    / victims.len() as f64;
+                codec.encode(l, &dense)
+            })
+            .collect());
+    }
+    let of = of[0];
     let window = job.window;
     let seed = ((job.uid as u64) << 48) ^ window;
     let key = wire::gradient_key(window, of, &cfg.network.version);

@@ -5,7 +5,8 @@
 //! * evaluated (`ok` with `eval`): BMA ← (1 − α)·BMA + α·indicator; sync ← the record's score;
 //! * `missing`, `early`, `late`, `unreachable`, `too_large`: final and BMA × missing_slash;
 //! * `desynced`: final and BMA × sync_slash;  `malformed`: final → 0;
-//! * `duplicate` (dedupe): final and BMA × idx_overlap_slash;
+//! * `duplicate` (dedupe): final and BMA × idx_overlap_slash ("high"), a full reset ("max"),
+//!   or a reset and a bar of naughty_windows from evaluation ("mega");
 //!
 //! slashes touch only positive final scores (a slashed negative would rise). Then one
 //! Plackett–Luce match of the evaluated peers by score, in record order (≥ 2 players), and for
@@ -101,7 +102,25 @@ pub fn rate(
                 _,
             ) => slash(p, h.missing_slash),
             (Status::Desynced, _) => slash(p, h.sync_slash),
-            (Status::Duplicate, _) => slash(p, h.idx_overlap_slash),
+            (Status::Duplicate, _) => match r
+                .extra
+                .get("dedupe")
+                .and_then(|d| d.get("level"))
+                .and_then(|l| l.as_str())
+            {
+                // The reference's levels: max resets the copier, mega also bars it.
+                Some(level @ ("max" | "mega")) => {
+                    let banned = (level == "mega").then_some(window + h.naughty_windows);
+                    *p = Peer {
+                        uid: p.uid,
+                        waiting: 1,
+                        last_active: p.last_active,
+                        banned_until: banned,
+                        ..Default::default()
+                    };
+                }
+                _ => slash(p, h.idx_overlap_slash),
+            },
             (Status::Malformed, _) if p.final_score > 0.0 => p.final_score = 0.0,
             _ => {}
         }

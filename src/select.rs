@@ -26,12 +26,20 @@ pub fn select(state: &mut State, cfg: &Config, records: &mut [Record]) -> Result
         Some(done) => done,
         None => {
             let mut peers = tx.read().peers()?;
+            // Copiers caught at the "mega" level sit out naughty_windows.
+            let barred = |uid: u16| {
+                peers
+                    .get(&uid)
+                    .and_then(|p| p.banned_until)
+                    .is_some_and(|until| window < until)
+            };
             let mut candidates: Vec<u16> = records
                 .iter()
                 .filter(|r| {
                     r.window == window
                         && r.status.is_ok()
                         && r.stake.unwrap_or(0.0) <= h.eval_stake_max
+                        && !barred(r.uid)
                 })
                 .map(|r| r.uid)
                 .collect();

@@ -48,7 +48,7 @@ fn behaviour(name: &str) -> Behaviour {
         "honest" => Behaviour::Honest,
         "free-rider" => Behaviour::FreeRider,
         "copycat" => Behaviour::Copycat {
-            of: 1,
+            of: vec![1],
             perturb: 0.0,
         },
         "noise" => Behaviour::Noise,

@@ -126,14 +126,14 @@ fn peer_files_decode_for_every_behaviour() {
         (
             3,
             Behaviour::Copycat {
-                of: 1,
+                of: vec![1],
                 perturb: 0.0,
             },
         ),
         (
             4,
             Behaviour::Copycat {
-                of: 1,
+                of: vec![1],
                 perturb: 0.1,
             },
         ),

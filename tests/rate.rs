@@ -472,3 +472,57 @@ fn audit_explains_every_figure_of_a_weight() {
     assert_eq!(none.status.code(), Some(1));
     assert!(stderr(&none).contains("uid 99"));
 }
+
+#[test]
+fn copies_are_slashed_reset_or_barred_by_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(&dir.path().join("s.db"), Duration::from_secs(5)).unwrap();
+    let h = HyperParams::default();
+    rate(&mut state, &h, window(1));
+    let before = state.read().peers().unwrap();
+    let dup = |uid: u16, level: &str| {
+        let mut r = failed(2, uid, Status::Duplicate);
+        r.extra.insert(
+            "dedupe".into(),
+            serde_json::json!({"copied_from": 9, "overlap": 0.45, "cosine": 0.99, "level": level}),
+        );
+        r
+    };
+    rate(
+        &mut state,
+        &h,
+        vec![
+            dup(1, "high"),
+            dup(2, "max"),
+            dup(3, "mega"),
+            evaluated(2, 4, 0.01, 1, 1.0),
+            evaluated(2, 7, 0.02, 1, 1.0),
+        ],
+    );
+    let after = state.read().peers().unwrap();
+    assert_eq!(
+        after[&1].final_score,
+        before[&1].final_score * 0.5,
+        "high: × idx_overlap_slash"
+    );
+    assert_eq!(
+        (
+            after[&2].rating,
+            after[&2].bma,
+            after[&2].final_score,
+            after[&2].banned_until
+        ),
+        (None, 0.0, 0.0, None),
+        "max: reset"
+    );
+    assert_eq!(
+        after[&3].banned_until,
+        Some(2 + 200),
+        "mega: reset and barred"
+    );
+    // A barred peer is not selected for evaluation.
+    let cfg = gauntlet::config::Config::default();
+    let mut records: Vec<Record> = (1..=4).map(|u| Record::new(3, u)).collect();
+    let chosen = gauntlet::select::select(&mut state, &cfg, &mut records).unwrap();
+    assert!(!chosen.contains(&3) && chosen.len() == 3, "{chosen:?}");
+}

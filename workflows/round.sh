@@ -22,6 +22,7 @@ gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.jso
   | tee "$OUT/fetched-$window.jsonl" \
   | gauntlet filter --checkpoints "$CHECKPOINTS" --format jsonl \
   | tee "$OUT/filtered-$window.jsonl" \
+  | gauntlet dedupe --format jsonl \
   | gauntlet evaluate --checkpoints "$CHECKPOINTS" --device "${DEVICE:-auto}" --format jsonl \
   | tee "$OUT/evaluated-$window.jsonl" \
   | gauntlet rate --format jsonl > "$OUT/rated-$window.jsonl"

@@ -4,6 +4,7 @@ mod audit;
 mod completions;
 mod config;
 mod data;
+mod dedupe;
 mod demo;
 mod evaluate;
 mod fetch;
@@ -32,6 +33,7 @@ pub enum Command {
     Peers(peers::Args),
     Fetch(fetch::Args),
     Filter(filter::Args),
+    Dedupe(dedupe::Args),
     Evaluate(evaluate::Args),
     Select(select::Args),
     Rate(rate::Args),
@@ -61,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Peers(args) => peers::run(&ctx, args),
         Command::Fetch(args) => fetch::run(&ctx, args),
         Command::Filter(args) => filter::run(&ctx, args),
+        Command::Dedupe(args) => dedupe::run(&ctx, args),
         Command::Evaluate(args) => evaluate::run(&ctx, args),
         Command::Select(args) => select::run(&ctx, args),
         Command::Rate(args) => rate::run(&ctx, args),

@@ -48,9 +48,9 @@ pub struct Args {
     /// How to behave
     #[arg(long, value_enum, default_value_t = Behave::Honest)]
     behave: Behave,
-    /// copycat: the peer whose upload to copy
+    /// copycat: the peer whose upload to copy (repeat to average several)
     #[arg(long, required_if_eq("behave", "copycat"))]
-    of: Option<u16>,
+    of: Vec<u16>,
     /// copycat: relative noise added to the copied values (0 = exact copy)
     #[arg(long, default_value_t = 0.0)]
     perturb: f64,
@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Behave::Honest => Behaviour::Honest,
         Behave::FreeRider => Behaviour::FreeRider,
         Behave::Copycat => Behaviour::Copycat {
-            of: args.of.expect("clap requires --of"),
+            of: args.of.clone(),
             perturb: args.perturb,
         },
         Behave::Noise => Behaviour::Noise,

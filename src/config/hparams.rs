@@ -143,6 +143,10 @@ pub struct HyperParams {
     pub idx_overlap_slash: f64,
     /// Windows a "mega" copier is excluded from evaluation and aggregation.
     pub naughty_windows: u64,
+    /// A pair over the overlap threshold is a copy only if its values agree this well (cosine
+    /// on the shared indices): peers with overlapping but independent data pick similar
+    /// indices, not the same values.
+    pub dedupe_min_cosine: f64,
 
     // ----- weights and aggregation -----
     /// `power` (weight ∝ final^power_normalisation, paper era) or `ramp` (burn share, top
@@ -241,6 +245,7 @@ impl Default for HyperParams {
             idx_overlap_ban_threshold: 0.6,
             idx_overlap_slash: 0.5,
             naughty_windows: 200,
+            dedupe_min_cosine: 0.95,
 
             weights_schedule: Schedule::Power,
             power_normalisation: 2.2,
