@@ -5,6 +5,8 @@
 //!
 //!     cargo bench --bench decode [-- --threads N --reps R]
 
+mod common;
+
 use gauntlet::codec::{Codec, CodecParams};
 use gauntlet::config::HyperParams;
 use gauntlet::model::LlamaConfig;
@@ -13,18 +15,9 @@ use gauntlet::wire::{GradientMeta, Receipt};
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let threads = arg("--threads", 1);
-    let reps = arg("--reps", 3);
+    let threads = common::arg("--threads", 1);
+    let reps = common::arg("--reps", 3);
     tch::set_num_threads(threads as i32);
     tch::manual_seed(0);
     let config = LlamaConfig::small();
@@ -85,12 +78,7 @@ fn main() {
             .collect();
     }
 
-    let python = std::env::var("GAUNTLET_TEST_PYTHON").unwrap_or_else(|_| {
-        format!(
-            "{}/bin/python",
-            std::env::var("TORCH_VENV").unwrap_or_else(|_| "/opt/torch-venv-2.11.0".into())
-        )
-    });
+    let python = common::python();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/reference/decode_ref.py"

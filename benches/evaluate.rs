@@ -6,6 +6,8 @@
 //!
 //!     cargo bench --bench evaluate [-- --peers N --threads T]
 
+mod common;
+
 use gauntlet::config::LoadedConfig;
 use gauntlet::evaluate::{self, Evaluator};
 use gauntlet::model::{LlamaConfig, Model};
@@ -14,15 +16,6 @@ use gauntlet::record::{ObjectInfo, Record};
 use gauntlet::store::LocalStore;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn write_batches(path: &std::path::Path, batches: &[Tensor]) {
     let t = Tensor::stack(batches, 0).to_kind(Kind::Int64).contiguous();
@@ -33,11 +26,11 @@ fn write_batches(path: &std::path::Path, batches: &[Tensor]) {
 }
 
 fn main() {
-    let peers = arg("--peers", 4) as u16;
-    let threads = arg("--threads", 1);
+    let peers = common::arg("--peers", 4) as u16;
+    let threads = common::arg("--threads", 1);
     // Batches per estimate: 2 uses all of a peer's batches (the local default's sample rate
     // 1.0); 1 is what the reference's rate 0.1 gives on the local data.
-    let per_estimate = arg("--batches", 2);
+    let per_estimate = common::arg("--batches", 2);
     tch::set_num_threads(threads as i32);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -123,10 +116,7 @@ fn main() {
         "batch": [cfg.hparams.batch_size, cfg.hparams.sequence_length],
     });
     std::fs::write(d.join("spec.json"), spec.to_string()).unwrap();
-    let python = format!(
-        "{}/bin/python",
-        std::env::var("TORCH_VENV").unwrap_or_else(|_| "/opt/torch-venv-2.11.0".into())
-    );
+    let python = common::python();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/reference/evaluate_ref.py"

@@ -4,6 +4,8 @@
 //!
 //!     cargo bench --bench fetch [-- --objects N --mib M --concurrency C]
 
+mod common;
+
 #[path = "../tests/common/s3.rs"]
 mod s3;
 
@@ -13,19 +15,10 @@ use gauntlet::secret::Secret;
 use gauntlet::store::{S3Store, Store};
 use std::time::{Duration, Instant};
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let objects = arg("--objects", 64) as u16;
-    let mib = arg("--mib", 28);
-    let concurrency = arg("--concurrency", 16);
+    let objects = common::arg("--objects", 64) as u16;
+    let mib = common::arg("--mib", 28);
+    let concurrency = common::arg("--concurrency", 16);
     let server = s3::S3Server::start();
     let spec = BucketSpec {
         url: "s3://bench".into(),
@@ -100,10 +93,7 @@ fn main() {
         out.iter().map(|r| &r.reason).collect::<Vec<_>>()
     );
 
-    let python = format!(
-        "{}/bin/python",
-        std::env::var("TORCH_VENV").unwrap_or_else(|_| "/opt/torch-venv-2.11.0".into())
-    );
+    let python = common::python();
     let out_dir = dir.path().join("boto3");
     std::fs::create_dir_all(&out_dir).unwrap();
     let script = concat!(

@@ -214,8 +214,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s q -l quiet -
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoints -d 'Folder of the validator\'s checkpoint-{window}.safetensors files' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoint -d 'The validator\'s model, whatever the window' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files (the newest at or before the window is used)' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l network -d 'The network file with the window clock [default: network.file]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
@@ -237,8 +237,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand dedupe" -s q -l quiet 
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand dedupe" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand dedupe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand dedupe" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoints -d 'Folder of the validator\'s checkpoint-{window}.safetensors files' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoint -d 'The validator\'s model, whatever the window' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files (the newest at or before the window is used)' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l device -d 'auto, cpu, cuda or cuda:N [default: runtime.device]; bf16 compute on CUDA, f32 on CPU' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l shard -d 'Evaluate only the K-th of N blocks of peers (K from 0)' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
@@ -356,7 +356,7 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l store -d 'The store to upload to: a folder (or file:// URL) [default: the peer\'s bucket in the network file]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l network -d 'The network file whose bucket entry for --uid to upload to [default: network.file]' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files (the newest at or before the window is used)' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l state -d 'Where the error-feedback buffer is kept between windows [default: ./peer-state]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l batches -d 'Train on at most this many batches of the assigned pages' -r

@@ -47,6 +47,32 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+/// Where the validator's (or a peer's) model for a window is: a folder of
+/// checkpoint-{window}.safetensors files, or one checkpoint.
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Folder of checkpoint-{window}.safetensors files (the newest at or before the window is used)
+    #[arg(
+        long,
+        conflicts_with = "checkpoint",
+        required_unless_present = "checkpoint"
+    )]
+    pub checkpoints: Option<PathBuf>,
+    /// One checkpoint to use whatever the window
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+}
+
+impl CheckpointArgs {
+    pub fn into_checkpoints(self) -> gauntlet::peer::Checkpoints {
+        match (self.checkpoint, self.checkpoints) {
+            (Some(file), _) => gauntlet::peer::Checkpoints::File(file),
+            (None, Some(dir)) => gauntlet::peer::Checkpoints::Folder(dir),
+            (None, None) => unreachable!("clap requires one of --checkpoint and --checkpoints"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Auto,

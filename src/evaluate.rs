@@ -20,7 +20,7 @@
 use crate::codec::{Codec, Encoded, Layout};
 use crate::config::Config;
 use crate::data::{Dataset, PageAssigner};
-use crate::model::{self, checkpoint, Model};
+use crate::model::{self, Model};
 use crate::peer::{self, Checkpoints};
 use crate::record::{EvalInfo, Record, Status};
 use crate::wire::{self, gradient, Reject};
@@ -148,19 +148,7 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Evaluator<'a>> {
         let h = &cfg.hparams;
         let (config, _, dtype) = model::from_settings(cfg)?;
-        let path = match checkpoints {
-            Checkpoints::File(p) => p.clone(),
-            Checkpoints::Folder(dir) => {
-                checkpoint::latest_at_or_before(dir, window)?
-                    .with_context(|| {
-                        format!(
-                            "no validator checkpoint for window {window} or earlier in {}",
-                            dir.display()
-                        )
-                    })?
-                    .1
-            }
-        };
+        let (_, path) = checkpoints.resolve(window)?;
         let model = Model::load(&config, device, dtype, &path)?;
         if device.is_cuda() {
             model.llama.set_compute_kind(Some(Kind::BFloat16));

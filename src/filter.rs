@@ -111,19 +111,7 @@ impl<'a> Filter<'a> {
 
     fn validator_values(&mut self, window: u64) -> Result<&Vec<Tensor>> {
         if !self.validator.contains_key(&window) {
-            let path = match &self.checkpoints {
-                Checkpoints::File(p) => p.clone(),
-                Checkpoints::Folder(dir) => {
-                    checkpoint::latest_at_or_before(dir, window)?
-                        .with_context(|| {
-                            format!(
-                                "no validator checkpoint for window {window} or earlier in {}",
-                                dir.display()
-                            )
-                        })?
-                        .1
-                }
-            };
+            let (_, path) = self.checkpoints.resolve(window)?;
             let names: Vec<String> = self.layouts.iter().map(|l| l.name.clone()).collect();
             let h = &self.cfg.hparams;
             let values = checkpoint::read_slices(

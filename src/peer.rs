@@ -70,6 +70,24 @@ pub enum Checkpoints {
     Folder(PathBuf),
 }
 
+impl Checkpoints {
+    /// The checkpoint for `window`, and its window when it came from a folder.
+    pub fn resolve(&self, window: u64) -> Result<(Option<u64>, PathBuf)> {
+        match self {
+            Checkpoints::File(p) => Ok((None, p.clone())),
+            Checkpoints::Folder(dir) => {
+                let (w, p) = checkpoint::latest_at_or_before(dir, window)?.with_context(|| {
+                    format!(
+                        "no checkpoint for window {window} or earlier in {}",
+                        dir.display()
+                    )
+                })?;
+                Ok((Some(w), p))
+            }
+        }
+    }
+}
+
 pub struct Job {
     pub uid: u16,
     pub window: u64,
@@ -124,19 +142,7 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         Behaviour::Stale { by } => job.window.saturating_sub(by),
         _ => job.window,
     };
-    let (ckpt_window, ckpt) = match &job.checkpoints {
-        Checkpoints::File(p) => (None, p.clone()),
-        Checkpoints::Folder(dir) => {
-            let (w, p) =
-                checkpoint::latest_at_or_before(dir, model_window)?.with_context(|| {
-                    format!(
-                        "no checkpoint for window {model_window} or earlier in {}",
-                        dir.display()
-                    )
-                })?;
-            (Some(w), p)
-        }
-    };
+    let (ckpt_window, ckpt) = job.checkpoints.resolve(model_window)?;
     let m = Model::load(&config, device, dtype, &ckpt)?;
     let params: Vec<(String, Tensor)> = {
         let vars = m.vs.variables();

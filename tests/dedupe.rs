@@ -2,31 +2,17 @@
 //! uploader blamed; honest peers with overlapping but independent data are left alone.
 
 mod common;
-use gauntlet::config::{LoadedConfig, LOCAL_DEFAULTS};
 use gauntlet::dedupe::{self, Fingerprint};
-use gauntlet::model::{LlamaConfig, Model};
 use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
 use gauntlet::record::{ObjectInfo, Record, Status};
 use gauntlet::store::{LocalStore, Store};
 use gauntlet::wire::{self, gradient};
-use tch::{Device, Kind};
+use tch::Device;
 
 #[test]
 fn copies_are_caught_and_honest_peers_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, cfg) = common::tiny_net();
     let d = dir.path();
-    let sets = [
-        format!("data.shards={}", d.join("shards").display()),
-        "runtime.device=cpu".into(),
-    ];
-    let cfg = LoadedConfig::load_over(Some(("local", LOCAL_DEFAULTS)), None, Vec::new(), &sets)
-        .unwrap()
-        .config;
-    gauntlet::demo::pack_corpus(&d.join("corpus"), &d.join("shards")).unwrap();
-    Model::init(&LlamaConfig::tiny(), Device::Cpu, Kind::Float, 0)
-        .unwrap()
-        .save(&d.join("ckpts/checkpoint-0.safetensors"), None)
-        .unwrap();
     let store = LocalStore::open(d.join("store")).unwrap();
     let window = 4;
     let peers = [

@@ -1,15 +1,14 @@
 //! evaluate: the mechanism's signal on real peers' updates, reproducibility, sharding.
 
 mod common;
-use gauntlet::config::{Config, LoadedConfig, LOCAL_DEFAULTS};
+use gauntlet::config::{Config, LOCAL_DEFAULTS};
 use gauntlet::evaluate::{self, Shard};
-use gauntlet::model::{LlamaConfig, Model};
 use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
 use gauntlet::record::{ObjectInfo, Record, Status};
 use gauntlet::store::LocalStore;
 use gauntlet::wire;
 use std::collections::BTreeMap;
-use tch::{Device, Kind};
+use tch::Device;
 
 struct Net {
     dir: tempfile::TempDir,
@@ -17,20 +16,7 @@ struct Net {
 }
 
 fn net() -> Net {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let sets = [
-        format!("data.shards={}", d.join("shards").display()),
-        "runtime.device=cpu".into(),
-    ];
-    let cfg = LoadedConfig::load_over(Some(("local", LOCAL_DEFAULTS)), None, Vec::new(), &sets)
-        .unwrap()
-        .config;
-    gauntlet::demo::pack_corpus(&d.join("corpus"), &d.join("shards")).unwrap();
-    Model::init(&LlamaConfig::tiny(), Device::Cpu, Kind::Float, 0)
-        .unwrap()
-        .save(&d.join("ckpts/checkpoint-0.safetensors"), None)
-        .unwrap();
+    let (dir, cfg) = common::tiny_net();
     Net { dir, cfg }
 }
 

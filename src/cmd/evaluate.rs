@@ -1,9 +1,8 @@
 //! `gauntlet evaluate`: LossScore and the own-versus-random indicator per peer.
 
-use crate::cli::Ctx;
+use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
 use gauntlet::evaluate::{self, Shard};
-use gauntlet::peer::Checkpoints;
 use gauntlet::record::{RecordReader, RecordWriter};
 use std::path::PathBuf;
 
@@ -22,16 +21,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// Records from `gauntlet filter` [default: stdin]
     input: Option<PathBuf>,
-    /// Folder of the validator's checkpoint-{window}.safetensors files
-    #[arg(
-        long,
-        conflicts_with = "checkpoint",
-        required_unless_present = "checkpoint"
-    )]
-    checkpoints: Option<PathBuf>,
-    /// The validator's model, whatever the window
-    #[arg(long)]
-    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    model: CheckpointArgs,
     /// auto, cpu, cuda or cuda:N [default: runtime.device]; bf16 compute on CUDA, f32 on CPU
     #[arg(long)]
     device: Option<String>,
@@ -44,11 +35,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let device =
         gauntlet::model::parse_device(args.device.as_deref().unwrap_or(&cfg.runtime.device))?;
-    let checkpoints = match (args.checkpoint, args.checkpoints) {
-        (Some(f), _) => Checkpoints::File(f),
-        (None, Some(d)) => Checkpoints::Folder(d),
-        (None, None) => unreachable!("clap requires one"),
-    };
+    let checkpoints = args.model.into_checkpoints();
     let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
     ctx.ui.detail(format!("evaluating on {device:?}"));
     let bar = ctx.ui.progress(

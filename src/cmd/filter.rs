@@ -1,10 +1,9 @@
 //! `gauntlet filter`: stage 1, the fast checks.
 
-use crate::cli::Ctx;
+use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
 use gauntlet::chain::NetworkFile;
 use gauntlet::filter::Filter;
-use gauntlet::peer::Checkpoints;
 use gauntlet::record::{RecordReader, RecordWriter};
 use std::path::PathBuf;
 
@@ -19,16 +18,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// Records from `gauntlet fetch` [default: stdin]
     input: Option<PathBuf>,
-    /// Folder of the validator's checkpoint-{window}.safetensors files
-    #[arg(
-        long,
-        conflicts_with = "checkpoint",
-        required_unless_present = "checkpoint"
-    )]
-    checkpoints: Option<PathBuf>,
-    /// The validator's model, whatever the window
-    #[arg(long)]
-    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    model: CheckpointArgs,
     /// The network file with the window clock [default: network.file]
     #[arg(long)]
     network: Option<PathBuf>,
@@ -37,11 +28,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let network = NetworkFile::read(args.network.as_ref().unwrap_or(&cfg.network.file))?;
-    let checkpoints = match (args.checkpoint, args.checkpoints) {
-        (Some(f), _) => Checkpoints::File(f),
-        (None, Some(d)) => Checkpoints::Folder(d),
-        (None, None) => unreachable!("clap requires one"),
-    };
+    let checkpoints = args.model.into_checkpoints();
     let mut filter = Filter::new(cfg, network.clock, checkpoints)?;
     let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
     for r in RecordReader::open(args.input.as_deref())? {

@@ -1,11 +1,11 @@
 //! `gauntlet peer`: a reference peer that trains on its pages and uploads a pseudo-gradient.
 
-use crate::cli::Ctx;
+use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Context;
 use anyhow::Result;
 use clap::ValueEnum;
 use gauntlet::chain::NetworkFile;
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::store::{LocalStore, Store};
 use std::path::PathBuf;
 
@@ -29,16 +29,8 @@ pub struct Args {
     /// The network file whose bucket entry for --uid to upload to [default: network.file]
     #[arg(long, conflicts_with = "store")]
     network: Option<PathBuf>,
-    /// Folder of checkpoint-{window}.safetensors files
-    #[arg(
-        long,
-        conflicts_with = "checkpoint",
-        required_unless_present = "checkpoint"
-    )]
-    checkpoints: Option<PathBuf>,
-    /// One checkpoint to use whatever the window
-    #[arg(long)]
-    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    model: CheckpointArgs,
     /// Where the error-feedback buffer is kept between windows [default: ./peer-state]
     #[arg(long)]
     state: Option<PathBuf>,
@@ -98,11 +90,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         },
         Behave::Desync => Behaviour::Desync,
     };
-    let checkpoints = match (args.checkpoint, args.checkpoints) {
-        (Some(f), _) => Checkpoints::File(f),
-        (None, Some(d)) => Checkpoints::Folder(d),
-        (None, None) => unreachable!("clap requires one"),
-    };
+    let checkpoints = args.model.into_checkpoints();
     let store: Box<dyn Store> = match &args.store {
         Some(dir) => Box::new(LocalStore::open(dir)?),
         None => {

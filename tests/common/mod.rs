@@ -132,3 +132,30 @@ pub fn records(out: &Output) -> Vec<gauntlet::record::Record> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }
+
+/// A folder holding the packed embedded corpus and the tiny model's window-0 checkpoint
+/// (`ckpts/checkpoint-0.safetensors`), and the local defaults pointed at it, on the CPU.
+pub fn tiny_net() -> (tempfile::TempDir, gauntlet::config::Config) {
+    use gauntlet::config::{LoadedConfig, LOCAL_DEFAULTS};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sets = [
+        format!("data.shards={}", d.join("shards").display()),
+        "runtime.device=cpu".into(),
+    ];
+    let cfg = LoadedConfig::load_over(Some(("local", LOCAL_DEFAULTS)), None, Vec::new(), &sets)
+        .unwrap()
+        .config;
+    gauntlet::demo::pack_corpus(&d.join("corpus"), &d.join("shards")).unwrap();
+    let model = gauntlet::model::Model::init(
+        &gauntlet::model::LlamaConfig::tiny(),
+        tch::Device::Cpu,
+        tch::Kind::Float,
+        0,
+    )
+    .unwrap();
+    model
+        .save(&d.join("ckpts/checkpoint-0.safetensors"), None)
+        .unwrap();
+    (dir, cfg)
+}
