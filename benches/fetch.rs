@@ -69,6 +69,7 @@ fn main() {
                 bucket: spec.clone(),
             })
             .collect(),
+        unlisted: Vec::new(),
         base: Default::default(),
     };
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,9 @@ _gauntlet() {
             gauntlet,audit)
                 cmd="gauntlet__subcmd__audit"
                 ;;
+            gauntlet,commit)
+                cmd="gauntlet__subcmd__commit"
+                ;;
             gauntlet,completions)
                 cmd="gauntlet__subcmd__completions"
                 ;;
@@ -96,6 +99,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__help,audit)
                 cmd="gauntlet__subcmd__help__subcmd__audit"
+                ;;
+            gauntlet__subcmd__help,commit)
+                cmd="gauntlet__subcmd__help__subcmd__commit"
                 ;;
             gauntlet__subcmd__help,completions)
                 cmd="gauntlet__subcmd__help__subcmd__completions"
@@ -239,7 +245,7 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter dedupe evaluate select rate audit state peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter dedupe evaluate select rate commit audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -284,6 +290,60 @@ _gauntlet() {
                     return 0
                     ;;
                 --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__commit)
+            opts="-q -v -h -V --state --network --netuid --wallet-name --wallet-hotkey --wallet-path --version-key --dry-run --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netuid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wallet-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wallet-hotkey)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wallet-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --version-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -687,13 +747,17 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__fetch)
-            opts="-q -v -h -V --network --stats --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --network --netuid --stats --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netuid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -759,7 +823,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter dedupe evaluate select rate audit state peer inspect show demo help"
+            opts="config completions data model peers fetch filter dedupe evaluate select rate commit audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,6 +837,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__commit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1487,7 +1565,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__peers)
-            opts="-q -v -h -V --window --network --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --window --network --netuid --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1498,6 +1576,10 @@ _gauntlet() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netuid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

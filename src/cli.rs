@@ -73,6 +73,66 @@ impl CheckpointArgs {
     }
 }
 
+/// Where peers come from and weights go, as btcli spells it.
+#[derive(Args, Debug)]
+pub struct ChainArgs {
+    /// finney, test, local, a ws(s):// URL, or a local network file [default: chain.network, else network.file]
+    #[arg(long, value_name = "NETWORK")]
+    pub network: Option<String>,
+    /// The subnet [default: chain.netuid]
+    #[arg(long)]
+    pub netuid: Option<u16>,
+}
+
+impl ChainArgs {
+    pub fn source(&self, cfg: &gauntlet::config::Config) -> gauntlet::chain::Source {
+        let netuid = self.netuid.unwrap_or(cfg.chain.netuid);
+        match self.network.as_deref().unwrap_or(&cfg.chain.network) {
+            "" => gauntlet::chain::Source::File(cfg.network.file.clone()),
+            network => gauntlet::chain::Source::parse(network, netuid),
+        }
+    }
+}
+
+/// The validator's hotkey in a Bittensor wallet, as btcli spells it.
+#[derive(Args, Debug)]
+pub struct WalletArgs {
+    /// The wallet [default: chain.wallet_name]
+    #[arg(long)]
+    pub wallet_name: Option<String>,
+    /// The hotkey that signs [default: chain.wallet_hotkey]
+    #[arg(long)]
+    pub wallet_hotkey: Option<String>,
+    /// The wallets folder [default: chain.wallet_path]
+    #[arg(long)]
+    pub wallet_path: Option<PathBuf>,
+}
+
+impl WalletArgs {
+    pub fn wallet(&self, cfg: &gauntlet::config::Config) -> gauntlet::chain::wallet::WalletRef {
+        let c = &cfg.chain;
+        gauntlet::chain::wallet::WalletRef {
+            path: self
+                .wallet_path
+                .clone()
+                .unwrap_or_else(|| c.wallet_path.clone()),
+            name: self
+                .wallet_name
+                .clone()
+                .unwrap_or_else(|| c.wallet_name.clone()),
+            hotkey: self
+                .wallet_hotkey
+                .clone()
+                .unwrap_or_else(|| c.wallet_hotkey.clone()),
+        }
+    }
+
+    /// Whether the operator named a wallet on the command line.
+    pub fn given(&self) -> bool {
+        self.wallet_name.is_some() || self.wallet_hotkey.is_some() || self.wallet_path.is_some()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Auto,

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod chain;
 pub mod codec;
+pub mod commit;
 pub mod config;
 pub mod data;
 pub mod dedupe;

@@ -63,6 +63,31 @@ CREATE TABLE selections (
     detail TEXT NOT NULL
 );
 "#,
+    // Weight submissions gain what commit-reveal must keep across restarts (the exact uids,
+    // values and salt committed) and what the chain said.
+    r#"
+CREATE TABLE submissions_v3 (
+    window INTEGER PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'committed', 'sent', 'superseded')),
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    detail TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    uids TEXT,
+    vals TEXT,
+    salt TEXT,
+    version_key INTEGER,
+    commit_hash TEXT,
+    commit_epoch INTEGER,
+    block_hash TEXT,
+    extrinsic_hash TEXT
+);
+INSERT INTO submissions_v3 (window, status, created_at, sent_at, detail)
+    SELECT window, status, created_at, sent_at, detail FROM submissions;
+DROP TABLE submissions;
+ALTER TABLE submissions_v3 RENAME TO submissions;
+"#,
 ];
 
 /// Per uid, its weight.
@@ -80,6 +105,60 @@ pub struct Peer {
     pub last_active: Option<u64>,
     pub inactive_since: Option<u64>,
     pub banned_until: Option<u64>,
+}
+
+/// One window's weight submission and how far it got.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub window: u64,
+    /// `pending`, `committed` (commit-reveal: waiting for its reveal epoch), `sent` (included
+    /// on chain), or `superseded` (a later window's weights were sent first).
+    pub status: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub detail: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// What was (or is being) committed, kept so that a restart reveals exactly it.
+    pub uids: Option<Vec<u16>>,
+    pub values: Option<Vec<u16>>,
+    pub salt: Option<Vec<u16>>,
+    pub version_key: Option<u64>,
+    pub commit_hash: Option<String>,
+    pub commit_epoch: Option<u64>,
+    pub block_hash: Option<String>,
+    pub extrinsic_hash: Option<String>,
+}
+
+const SUBMISSION_COLUMNS: &str = "window, status, created_at, sent_at, detail, attempts, last_error, uids, vals, salt, version_key, commit_hash, commit_epoch, block_hash, extrinsic_hash";
+
+fn json_u16s(v: Option<String>) -> rusqlite::Result<Option<Vec<u16>>> {
+    v.map(|t| {
+        serde_json::from_str(&t).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+    })
+    .transpose()
+}
+
+fn submission_from_row(r: &rusqlite::Row) -> rusqlite::Result<Submission> {
+    Ok(Submission {
+        window: r.get::<_, i64>(0)? as u64,
+        status: r.get(1)?,
+        created_at: r.get(2)?,
+        sent_at: r.get(3)?,
+        detail: r.get(4)?,
+        attempts: r.get(5)?,
+        last_error: r.get(6)?,
+        uids: json_u16s(r.get(7)?)?,
+        values: json_u16s(r.get(8)?)?,
+        salt: json_u16s(r.get(9)?)?,
+        version_key: r.get::<_, Option<i64>>(10)?.map(|v| v as u64),
+        commit_hash: r.get(11)?,
+        commit_epoch: r.get::<_, Option<i64>>(12)?.map(|v| v as u64),
+        block_hash: r.get(13)?,
+        extrinsic_hash: r.get(14)?,
+    })
 }
 
 pub struct State {
@@ -265,6 +344,19 @@ impl Reader<'_> {
             .transpose()
     }
 
+    /// Every weight submission with the given statuses, oldest window first.
+    pub fn submissions(&self, statuses: &[&str]) -> Result<Vec<Submission>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions ORDER BY window"
+        ))?;
+        let rows = stmt.query_map([], submission_from_row)?;
+        let all: Vec<Submission> = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(all
+            .into_iter()
+            .filter(|s| statuses.is_empty() || statuses.contains(&s.status.as_str()))
+            .collect())
+    }
+
     /// Windows whose weights wait to be submitted, oldest first.
     pub fn pending(&self) -> Result<Vec<u64>> {
         let mut stmt = self
@@ -327,6 +419,32 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Writes a submission's row as given (its window must exist).
+    pub fn put_submission(&self, s: &Submission) -> Result<()> {
+        let json = |v: &Option<Vec<u16>>| v.as_ref().map(serde_json::to_string).transpose();
+        let changed = self.tx.execute(
+            "UPDATE submissions SET status = ?2, sent_at = ?3, detail = ?4, attempts = ?5, last_error = ?6, uids = ?7, vals = ?8, salt = ?9, version_key = ?10, commit_hash = ?11, commit_epoch = ?12, block_hash = ?13, extrinsic_hash = ?14 WHERE window = ?1",
+            params![
+                s.window as i64,
+                s.status,
+                s.sent_at,
+                s.detail,
+                s.attempts,
+                s.last_error,
+                json(&s.uids)?,
+                json(&s.values)?,
+                json(&s.salt)?,
+                s.version_key.map(|v| v as i64),
+                s.commit_hash,
+                s.commit_epoch.map(|v| v as i64),
+                s.block_hash,
+                s.extrinsic_hash
+            ],
+        )?;
+        anyhow::ensure!(changed == 1, "no submission for window {}", s.window);
+        Ok(())
+    }
+
     pub fn put_selection(&self, window: u64, uids: &[u16], detail: &str) -> Result<()> {
         self.tx.execute(
             "INSERT INTO selections (window, uids, detail) VALUES (?1, ?2, ?3)",
@@ -348,6 +466,6 @@ impl Tx<'_> {
     }
 }
 
-fn now() -> String {
+pub fn now() -> String {
     crate::chain::local::format_time(std::time::SystemTime::now())
 }

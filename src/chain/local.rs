@@ -14,6 +14,10 @@ use std::time::{Duration, SystemTime};
 pub struct NetworkFile {
     pub clock: Clock,
     pub peers: Vec<PeerEntry>,
+    /// Participants without a usable bucket (a chain's uids with no or a bad commitment):
+    /// they get a `missing` record that says why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unlisted: Vec<Unlisted>,
     /// The folder relative bucket paths are resolved against (the file's own folder).
     #[serde(skip)]
     pub base: PathBuf,
@@ -40,6 +44,18 @@ pub struct PeerEntry {
     #[serde(default)]
     pub stake: f64,
     pub bucket: BucketSpec,
+}
+
+/// A participant without a usable bucket, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unlisted {
+    pub uid: u16,
+    #[serde(default)]
+    pub hotkey: String,
+    #[serde(default)]
+    pub stake: f64,
+    pub reason: String,
 }
 
 /// A peer's bucket: `file:///folder` (or a folder path), or `s3://bucket` with an endpoint.
@@ -117,12 +133,17 @@ impl NetworkFile {
             .with_context(|| format!("network file {} is not valid", path.display()))?;
         n.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
-        for p in &n.peers {
+        for uid in n
+            .peers
+            .iter()
+            .map(|p| p.uid)
+            .chain(n.unlisted.iter().map(|u| u.uid))
+        {
             anyhow::ensure!(
-                seen.insert(p.uid),
+                seen.insert(uid),
                 "network file {} lists uid {} twice",
                 path.display(),
-                p.uid
+                uid
             );
         }
         n.clock.window_start(0)?;
@@ -140,19 +161,31 @@ impl NetworkFile {
         self.peers.iter().find(|p| p.uid == uid)
     }
 
-    /// One record per peer for a window, in uid order.
+    /// One record per participant for a window, in uid order; those without a usable bucket
+    /// are `missing`, with why.
     pub fn records(&self, window: u64) -> Vec<Record> {
-        let mut peers: Vec<&PeerEntry> = self.peers.iter().collect();
-        peers.sort_by_key(|p| p.uid);
-        peers
-            .into_iter()
+        let base = |uid: u16, hotkey: &str, stake: f64| {
+            let mut r = Record::new(window, uid);
+            r.hotkey = (!hotkey.is_empty()).then(|| hotkey.to_string());
+            r.stake = Some(stake);
+            r
+        };
+        let mut out: Vec<Record> = self
+            .peers
+            .iter()
             .map(|p| {
-                let mut r = Record::new(window, p.uid);
-                r.hotkey = (!p.hotkey.is_empty()).then(|| p.hotkey.clone());
-                r.stake = Some(p.stake);
+                let mut r = base(p.uid, &p.hotkey, p.stake);
                 r.bucket = Some(p.bucket.public());
                 r
             })
-            .collect()
+            .chain(self.unlisted.iter().map(|u| {
+                let mut r = base(u.uid, &u.hotkey, u.stake);
+                r.status = crate::record::Status::Missing;
+                r.reason = Some(u.reason.clone());
+                r
+            }))
+            .collect();
+        out.sort_by_key(|r| r.uid);
+        out
     }
 }

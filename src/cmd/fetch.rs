@@ -2,7 +2,6 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::chain::NetworkFile;
 use gauntlet::fetch::{self, Options};
 use gauntlet::record::{RecordReader, RecordWriter};
 use std::path::PathBuf;
@@ -19,9 +18,8 @@ use std::time::Duration;
 pub struct Args {
     /// Records from `gauntlet peers` [default: stdin]
     input: Option<PathBuf>,
-    /// The network file with the buckets' read credentials [default: network.file]
-    #[arg(long)]
-    network: Option<PathBuf>,
+    #[command(flatten)]
+    chain: crate::cli::ChainArgs,
     /// Write a JSON summary (objects fetched, from cache, failed, bytes downloaded) here
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
@@ -29,8 +27,10 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let network = NetworkFile::read(args.network.as_ref().unwrap_or(&cfg.network.file))?;
     let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
+    // The buckets' read credentials: from the network file, or the chain's commitments.
+    let window = records.first().map_or(0, |r| r.window);
+    let network = args.chain.source(cfg).open(cfg)?.network(window)?;
     let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu)?;
     let f = &cfg.fetch;
     let max_bytes = if f.max_bytes > 0 {

@@ -1,6 +1,7 @@
 //! One file per subcommand: its help text, its arguments, and a short `run`.
 
 mod audit;
+mod commit;
 mod completions;
 mod config;
 mod data;
@@ -37,6 +38,7 @@ pub enum Command {
     Evaluate(evaluate::Args),
     Select(select::Args),
     Rate(rate::Args),
+    Commit(commit::Args),
     Audit(audit::Args),
     #[command(subcommand)]
     State(state::Command),
@@ -67,6 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(args) => evaluate::run(&ctx, args),
         Command::Select(args) => select::run(&ctx, args),
         Command::Rate(args) => rate::run(&ctx, args),
+        Command::Commit(args) => commit::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),

@@ -2,34 +2,34 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::chain::NetworkFile;
 use gauntlet::record::RecordWriter;
-use std::path::PathBuf;
 
 /// The window's participants: uid, hotkey, stake and bucket (never credentials), one record each
 ///
-/// Reads the local network file (network.file in the config). The window defaults to the one
-/// the validator scores now: the clock's current window minus hparams.validator_offset.
+/// From the local network file (network.file), or from subtensor with --network
+/// finney|test|local|ws(s)://… --netuid N: the metagraph's uids, hotkeys and stakes, and each
+/// peer's bucket from its commitment (the reference's 128 characters; a uid without a usable
+/// one is `missing`, with why). The window defaults to the one the validator scores now: the
+/// current window minus hparams.validator_offset.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The window [default: the current window − validator_offset]
     #[arg(long)]
     window: Option<u64>,
-    /// The network file [default: network.file from the config]
-    #[arg(long)]
-    network: Option<PathBuf>,
+    #[command(flatten)]
+    chain: crate::cli::ChainArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let network = NetworkFile::read(args.network.as_ref().unwrap_or(&cfg.network.file))?;
+    let chain = args.chain.source(cfg).open(cfg)?;
     let window = match args.window {
         Some(w) => w,
-        None => network
-            .clock
-            .window_at(std::time::SystemTime::now())?
+        None => chain
+            .current_window()?
             .saturating_sub(cfg.hparams.validator_offset),
     };
+    let network = chain.network(window)?;
     let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
     for r in network.records(window) {
         out.write(&r)?;

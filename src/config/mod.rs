@@ -37,6 +37,49 @@ pub struct Config {
     pub evaluate: EvaluateSettings,
     /// The validator's state database.
     pub state: StateSettings,
+    /// The chain (subtensor) and the validator's hotkey.
+    pub chain: ChainSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainSettings {
+    /// Where peers come from and weights go: `finney`, `test`, `local` (a node on
+    /// 127.0.0.1:9944), a `ws://`/`wss://` URL, or empty for the local network file
+    /// (network.file). `--network` overrides it.
+    pub network: String,
+    /// The subnet.
+    pub netuid: u16,
+    /// The wallet folder, as btcli's `--wallet-path`.
+    pub wallet_path: PathBuf,
+    /// The wallet, as btcli's `--wallet-name`.
+    pub wallet_name: String,
+    /// The hotkey that signs weights, as btcli's `--wallet-hotkey`.
+    pub wallet_hotkey: String,
+    /// The weights' version key; empty = the subnet's `WeightsVersionKey`.
+    pub version_key: Option<u64>,
+    /// Seconds to connect and for each query before the chain counts as unreachable.
+    pub timeout_seconds: f64,
+    /// Seconds to wait for a submitted extrinsic to be finalized; past it, it stays pending.
+    pub finalization_wait_seconds: f64,
+    /// Seconds per block (to estimate times from block numbers).
+    pub block_seconds: f64,
+}
+
+impl Default for ChainSettings {
+    fn default() -> Self {
+        ChainSettings {
+            network: String::new(),
+            netuid: 3,
+            wallet_path: PathBuf::from("~/.bittensor/wallets"),
+            wallet_name: "default".into(),
+            wallet_hotkey: "default".into(),
+            version_key: None,
+            timeout_seconds: 30.0,
+            finalization_wait_seconds: 120.0,
+            block_seconds: 12.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
