@@ -16,6 +16,9 @@ _gauntlet() {
             ",$1")
                 cmd="gauntlet"
                 ;;
+            gauntlet,aggregate)
+                cmd="gauntlet__subcmd__aggregate"
+                ;;
             gauntlet,audit)
                 cmd="gauntlet__subcmd__audit"
                 ;;
@@ -96,6 +99,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__data__subcmd__help,pages)
                 cmd="gauntlet__subcmd__data__subcmd__help__subcmd__pages"
+                ;;
+            gauntlet__subcmd__help,aggregate)
+                cmd="gauntlet__subcmd__help__subcmd__aggregate"
                 ;;
             gauntlet__subcmd__help,audit)
                 cmd="gauntlet__subcmd__help__subcmd__audit"
@@ -245,12 +251,50 @@ _gauntlet() {
 
     case "${cmd}" in
         gauntlet)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter dedupe evaluate select rate commit audit state peer inspect show demo help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__aggregate)
+            opts="-q -v -h -V --checkpoints --sync-store --uid --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --checkpoints)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -823,8 +867,22 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help)
-            opts="config completions data model peers fetch filter dedupe evaluate select rate commit audit state peer inspect show demo help"
+            opts="config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__aggregate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -366,7 +366,7 @@ pub fn sample_size(n: usize, rate: f64) -> usize {
     (((n as f64) * rate).floor() as usize).max(1).min(n)
 }
 
-fn read_gradient(
+pub fn read_gradient(
     r: &Record,
     layouts: &[Layout],
     codec: &Codec,

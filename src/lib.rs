@@ -5,6 +5,7 @@
 //! `src/cmd/`) is a thin reading of arguments around it. Library code knows nothing of the
 //! command line.
 
+pub mod aggregate;
 pub mod audit;
 pub mod chain;
 pub mod codec;

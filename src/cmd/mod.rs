@@ -1,5 +1,6 @@
 //! One file per subcommand: its help text, its arguments, and a short `run`.
 
+mod aggregate;
 mod audit;
 mod commit;
 mod completions;
@@ -39,6 +40,7 @@ pub enum Command {
     Select(select::Args),
     Rate(rate::Args),
     Commit(commit::Args),
+    Aggregate(aggregate::Args),
     Audit(audit::Args),
     #[command(subcommand)]
     State(state::Command),
@@ -70,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Select(args) => select::run(&ctx, args),
         Command::Rate(args) => rate::run(&ctx, args),
         Command::Commit(args) => commit::run(&ctx, args),
+        Command::Aggregate(args) => aggregate::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),
