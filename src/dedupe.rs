@@ -112,6 +112,39 @@ pub fn level(overlap: f64, h: &HyperParams) -> &'static str {
 }
 
 /// Compares every pair of the given peers (`(record index, fingerprint)`) and marks copiers.
+/// The dedupe stage over one window's records: each `ok` peer's file read and checked again
+/// (a bad one becomes `malformed`), fingerprinted, and the copies judged. Returns how many
+/// peers were compared.
+pub fn run(cfg: &crate::config::Config, records: &mut [Record]) -> anyhow::Result<usize> {
+    use crate::wire::{self, gradient};
+    let (codec, layouts) = crate::peer::layouts(cfg, tch::Device::Cpu)?;
+    let mut prints = Vec::new();
+    for (i, r) in records.iter_mut().enumerate() {
+        let Some(path) = r
+            .object
+            .as_ref()
+            .and_then(|o| o.path.clone())
+            .filter(|_| r.status.is_ok())
+        else {
+            continue;
+        };
+        let expect = gradient::Expect {
+            layouts: &layouts,
+            codec: &codec.params,
+            window: Some(r.window),
+            uid: Some(r.uid),
+        };
+        match wire::read_capped(std::path::Path::new(&path), expect.size_cap())?
+            .and_then(|b| gradient::decode_file(&b, &expect))
+        {
+            Ok(g) => prints.push((i, Fingerprint::new(&layouts, &g.params))),
+            Err(reject) => r.fail(Status::Malformed, reject.reason()),
+        }
+    }
+    judge(records, &prints, &cfg.hparams);
+    Ok(prints.len())
+}
+
 pub fn judge(records: &mut [Record], prints: &[(usize, Fingerprint)], h: &HyperParams) {
     let mut verdicts: Vec<(usize, serde_json::Value)> = Vec::new();
     let n = prints.len();

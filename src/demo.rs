@@ -1,19 +1,30 @@
-//! The main job on the embedded local defaults.
+//! The main job on the embedded local defaults: a whole local network on one machine.
 //!
-//! For now: pack the embedded corpus, build the `tiny` model, and train it as one peer would,
-//! window by window on its assigned pages, measuring the loss on held-out pages that no
-//! window trained on. The whole local network (peers, validator, ranking) comes with the
-//! later stages.
+//! A network file with a dozen peers (honest ones and one of each misbehaviour of `gauntlet
+//! peer`) sharing a folder bucket, the `tiny` model, the embedded corpus. Each window the
+//! peers train and upload, then the validator runs its round in process (`peers | fetch |
+//! filter | dedupe | evaluate | rate | commit`, then `aggregate`) and the next window's model
+//! is the outer step's. At the end: the leaderboard and the held-out loss over the windows.
+//!
+//! Every step of a window is idempotent and the next window's checkpoint is written last, so
+//! a demo killed mid-window and started again resumes at that window without losing or
+//! double-counting anything.
 
+use crate::chain::ledger::LocalChain;
+use crate::chain::local::{format_time, BucketSpec, Clock, NetworkFile, PeerEntry};
 use crate::config::Config;
 use crate::data::pack::{self, DocSplit};
-use crate::data::{Dataset, PageAssigner, Tokenizer};
-use crate::model::{self, Model, Trainer};
+use crate::data::{Dataset, Tokenizer};
+use crate::model::{self, checkpoint, Model};
+use crate::peer::{Behaviour, Checkpoints, Job};
+use crate::round::{Round, Stage};
+use crate::state::State;
+use crate::store::LocalStore;
 use crate::ui::Ui;
 use anyhow::{Context, Result};
 use serde::Serialize;
-use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The embedded corpus: short English texts, packed with the byte-level tokenizer.
 pub const CORPUS: [(&str, &str); 6] = [
@@ -40,36 +51,17 @@ pub const CORPUS: [(&str, &str); 6] = [
     ),
 ];
 
-/// The peer the demo trains as.
-const DEMO_UID: u16 = 1;
-/// Seed of the held-out page draw.
-const HELDOUT_SEED: u64 = 7;
-
-#[derive(Clone, Debug, Serialize)]
-pub struct WindowFigures {
-    pub window: u64,
-    pub pages: Vec<u64>,
-    pub train_loss_first: f64,
-    pub train_loss_last: f64,
-    pub heldout_loss: f64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub parameters: u64,
-    pub tokens: u64,
-    pub pages: u64,
-    pub heldout_pages: Vec<u64>,
-    /// ln(vocab): the loss of a model that guesses uniformly.
-    pub uniform_loss: f64,
-    pub heldout_loss_initial: f64,
-    pub windows: Vec<WindowFigures>,
-}
-
 /// Writes the embedded corpus into `dir` and packs it into `shards`.
 pub fn pack_corpus(dir: &Path, shards: &Path) -> Result<()> {
+    pack_texts(&CORPUS, dir, shards)
+}
+
+/// The text the demo holds out: no peer trains on it, the held-out loss is measured on it.
+const HELDOUT_TEXT: &str = "weather.txt";
+
+fn pack_texts(texts: &[(&str, &str)], dir: &Path, shards: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, text) in CORPUS {
+    for (name, text) in texts {
         std::fs::write(dir.join(name), text)?;
     }
     pack::pack(
@@ -82,73 +74,288 @@ pub fn pack_corpus(dir: &Path, shards: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Trains the model as peer 1 for `windows` windows of `steps` AdamW steps at `lr`.
-pub fn run(
-    cfg: &Config,
-    dir: &Path,
-    windows: u64,
-    steps: usize,
-    lr: f64,
-    ui: &Ui,
-) -> Result<Report> {
-    let shards = dir.join("shards");
-    pack_corpus(&dir.join("corpus"), &shards)?;
+/// The demo's peers: honest ones, then one of each misbehaviour.
+pub fn lineup() -> Vec<(u16, Behaviour)> {
+    let mut peers: Vec<(u16, Behaviour)> = (1..=4).map(|uid| (uid, Behaviour::Honest)).collect();
+    peers.extend([
+        (5, Behaviour::FreeRider),
+        (
+            6,
+            Behaviour::Copycat {
+                of: vec![1],
+                perturb: 0.0,
+            },
+        ),
+        (7, Behaviour::Noise),
+        (8, Behaviour::Zero),
+        // Uploads a minute after its put window closed.
+        (9, Behaviour::Late { by: 120.0 }),
+        (10, Behaviour::Stale { by: 3 }),
+        (11, Behaviour::Lazy { fraction: 0.1 }),
+        (12, Behaviour::Desync),
+    ]);
+    peers
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowFigures {
+    pub window: u64,
+    /// The peers whose updates the outer step took.
+    pub aggregated: Vec<u16>,
+    /// The held-out loss of the next window's model.
+    pub heldout_loss: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Standing {
+    pub uid: u16,
+    pub behaviour: String,
+    pub ordinal: f64,
+    pub mu: f64,
+    pub sigma: f64,
+    pub bma: f64,
+    pub sync: f64,
+    pub weight: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub parameters: u64,
+    pub peers: usize,
+    pub heldout_pages: Vec<u64>,
+    /// ln(vocab): the loss of a model that guesses uniformly.
+    pub uniform_loss: f64,
+    pub heldout_loss_initial: f64,
+    pub windows: Vec<WindowFigures>,
+    /// Best weight first.
+    pub leaderboard: Vec<Standing>,
+    /// The honest peers' share of the last window's weight.
+    pub honest_weight_share: f64,
+    /// Windows this run did (the rest were done by an earlier run of the same folder).
+    pub resumed_at: u64,
+}
+
+/// The config the demo runs with: `cfg` with every path inside `dir`.
+pub fn demo_config(cfg: &Config, dir: &Path) -> Config {
+    let mut c = cfg.clone();
+    c.data.shards = dir.join("shards");
+    c.fetch.cache = dir.join("cache");
+    c.state.path = dir.join("state.db");
+    c.network.file = dir.join("network.yaml");
+    c.chain.network = String::new();
+    // A dozen peers on a 15K-token corpus: smaller pages (512 tokens), so that each peer's
+    // pages and the validator's random pages still fit beside each other.
+    c.hparams.rows_per_page = 4;
+    c.hparams.batch_size = 4;
+    c
+}
+
+/// Runs (or resumes) the demo network in `dir` for `windows` windows.
+pub fn run(cfg: &Config, dir: &Path, windows: u64, ui: &Ui) -> Result<Report> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = &std::path::absolute(dir)?;
+    let cfg = &demo_config(cfg, dir);
     let h = &cfg.hparams;
-    let data = Dataset::open(&shards, h.sequence_length, h.rows_per_page)?;
+    let shards = &cfg.data.shards;
+    let heldout_shards = dir.join("heldout-shards");
+    if !shards.join("manifest.json").exists() || !heldout_shards.join("manifest.json").exists() {
+        let (heldout, train): (Vec<_>, Vec<_>) = CORPUS
+            .iter()
+            .copied()
+            .partition(|(name, _)| *name == HELDOUT_TEXT);
+        pack_texts(&train, &dir.join("corpus/train"), shards)?;
+        pack_texts(&heldout, &dir.join("corpus/heldout"), &heldout_shards)?;
+    }
+    let data = Dataset::open(shards, h.sequence_length, h.rows_per_page)?;
     let (config, device, dtype) = model::from_settings(cfg)?;
     model::check_vocab(&config, &data)?;
-    let pa = PageAssigner::new(
-        &cfg.data.assignment_key,
-        data.num_pages(),
-        h.pages_per_window,
-    )?;
+    let ckpts = dir.join("checkpoints");
+    let first = ckpts.join(checkpoint::window_file(0));
+    if !first.exists() {
+        Model::init(&config, device, dtype, cfg.model.init_seed)?.save(&first, None)?;
+    }
+    let peers = lineup();
+    let network_path = &cfg.network.file;
+    let mut network = if network_path.exists() {
+        NetworkFile::read(network_path)?
+    } else {
+        NetworkFile {
+            clock: Clock {
+                genesis: format_time(SystemTime::now()),
+                window_seconds: 96.0,
+                windows: Default::default(),
+            },
+            peers: peers
+                .iter()
+                .map(|(uid, _)| PeerEntry {
+                    uid: *uid,
+                    hotkey: format!("demo-peer-{uid}"),
+                    stake: 1.0,
+                    bucket: BucketSpec {
+                        url: "buckets".into(),
+                        endpoint: None,
+                        region: None,
+                        access_key_id: None,
+                        secret_access_key: None,
+                    },
+                })
+                .collect(),
+            unlisted: Vec::new(),
+            base: dir.clone(),
+        }
+    };
 
-    let trained: HashSet<u64> = (0..windows)
-        .flat_map(|w| pa.assigned(DEMO_UID, w))
-        .collect();
-    let heldout: Vec<u64> = pa
-        .random(HELDOUT_SEED, 0, data.num_pages() as usize, &[])?
-        .into_iter()
-        .filter(|p| !trained.contains(p))
-        .take(h.pages_per_window)
-        .collect();
-    anyhow::ensure!(
-        !heldout.is_empty(),
-        "every page of the corpus is trained on in {windows} windows: run fewer windows"
-    );
-    let heldout_batches = data.batches(&heldout, h.batch_size)?;
-
-    let m = Model::init(&config, device, dtype, cfg.model.init_seed)?;
-    m.save(&dir.join("model-initial.safetensors"), None)?;
-    let pad = Some(data.eos_id());
+    let held = Dataset::open(&heldout_shards, h.sequence_length, h.rows_per_page)?;
+    let heldout: Vec<u64> = (0..held.num_pages()).collect();
+    let heldout_batches = held.batches(&heldout, h.batch_size)?;
+    let heldout_loss = |w: u64| -> Result<f64> {
+        let (_, path) = Checkpoints::Folder(ckpts.clone()).resolve(w)?;
+        let m = Model::load(&config, device, dtype, &path)?;
+        Ok(m.mean_loss(&heldout_batches, Some(held.eos_id())))
+    };
     let mut report = Report {
-        parameters: m.param_count(),
-        tokens: data.manifest.total_tokens(),
-        pages: data.num_pages(),
+        parameters: Model::load(&config, device, dtype, &first)?.param_count(),
+        peers: peers.len(),
         heldout_pages: heldout.clone(),
         uniform_loss: (config.vocab_size as f64).ln(),
-        heldout_loss_initial: m.mean_loss(&heldout_batches, pad),
+        heldout_loss_initial: heldout_loss(0)?,
         windows: Vec::new(),
+        leaderboard: Vec::new(),
+        honest_weight_share: 0.0,
+        resumed_at: 0,
     };
     ui.info(format!(
-        "tiny model, {} parameters, on {} tokens ({} pages); held-out loss {:.3} (uniform guess: {:.3})",
-        report.parameters, report.tokens, report.pages, report.heldout_loss_initial, report.uniform_loss
+        "demo: {} peers, tiny model ({} parameters), {} windows in {}; held-out loss {:.3} (uniform guess {:.3})",
+        peers.len(), report.parameters, windows, dir.display(), report.heldout_loss_initial, report.uniform_loss
     ));
-    let mut trainer = Trainer::new(&m, lr, pad)?;
-    let bar = ui.progress(windows, "training");
+
+    let done = |w: u64| ckpts.join(checkpoint::window_file(w + 1)).exists();
+    report.resumed_at = (0..windows).find(|&w| !done(w)).unwrap_or(windows);
+    let store = LocalStore::open(dir.join("buckets"))?;
+    let stages = [
+        Stage::Peers,
+        Stage::Fetch,
+        Stage::Filter,
+        Stage::Dedupe,
+        Stage::Evaluate { device: None },
+        Stage::Rate,
+        Stage::Commit { dry_run: false },
+        Stage::Aggregate {
+            sync_store: Some(dir.join("validator")),
+            uid: 0,
+        },
+    ];
+    let bar = ui.progress(windows, "demo windows");
+    bar.inc(report.resumed_at);
     for w in 0..windows {
-        let pages = pa.assigned(DEMO_UID, w);
-        let losses = trainer.run(&m, &data.batches(&pages, h.batch_size)?, steps)?;
-        report.windows.push(WindowFigures {
-            window: w,
-            pages,
-            train_loss_first: losses[0],
-            train_loss_last: *losses.last().expect("steps ≥ 1"),
-            heldout_loss: m.mean_loss(&heldout_batches, pad),
-        });
-        bar.inc(1);
+        if w >= report.resumed_at {
+            // The put window of window w opens now: this process is the chain's clock.
+            network
+                .clock
+                .windows
+                .insert(w + 1, format_time(SystemTime::now()));
+            network.write(network_path)?;
+            for (uid, behaviour) in &peers {
+                let job = Job {
+                    uid: *uid,
+                    window: w,
+                    behaviour: behaviour.clone(),
+                    checkpoints: Checkpoints::Folder(ckpts.clone()),
+                    state_dir: dir.join("peer-state"),
+                    max_batches: None,
+                };
+                crate::peer::run(cfg, &job, &store)
+                    .with_context(|| format!("demo peer {uid} in window {w}"))?;
+            }
+            let chain = LocalChain::open(network_path)?;
+            let round = Round {
+                cfg,
+                chain: &chain,
+                checkpoints: ckpts.clone(),
+                state: cfg.state.path.clone(),
+                signer: None,
+                netuid: cfg.chain.netuid,
+            };
+            let (records, notes) = round.run(w, &stages)?;
+            for n in &notes {
+                ui.detail(format!("window {w}: {n}"));
+            }
+            let aggregated = crate::aggregate::gather_set(cfg, &records)
+                .iter()
+                .map(|r| r.uid)
+                .collect();
+            report.windows.push(WindowFigures {
+                window: w,
+                aggregated,
+                heldout_loss: heldout_loss(w + 1)?,
+            });
+            bar.inc(1);
+        } else {
+            report.windows.push(WindowFigures {
+                window: w,
+                aggregated: Vec::new(),
+                heldout_loss: heldout_loss(w + 1)?,
+            });
+        }
     }
     bar.finish_and_clear();
-    m.save(&dir.join("model-final.safetensors"), None)?;
+    leaderboard(cfg, &peers, &mut report)?;
     Ok(report)
+}
+
+fn leaderboard(cfg: &Config, peers: &[(u16, Behaviour)], report: &mut Report) -> Result<()> {
+    let state = State::open(
+        &cfg.state.path,
+        crate::chain::seconds(cfg.state.wait_seconds),
+    )?;
+    let (_, weights) = state.read().weights(None)?;
+    let rows = state.read().peers()?;
+    let weight_of = |uid: u16| {
+        weights
+            .iter()
+            .find(|(u, _)| *u == uid)
+            .map_or(0.0, |(_, w)| *w)
+    };
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
+    let honest: f64 = peers
+        .iter()
+        .filter(|(_, b)| *b == Behaviour::Honest)
+        .map(|(uid, _)| weight_of(*uid))
+        .sum();
+    report.honest_weight_share = if total > 0.0 { honest / total } else { 0.0 };
+    report.leaderboard = peers
+        .iter()
+        .map(|(uid, b)| {
+            let row = rows.get(uid).cloned().unwrap_or_default();
+            let (mu, sigma, ordinal) = row
+                .rating
+                .map_or((0.0, 0.0, 0.0), |r| (r.mu, r.sigma, r.ordinal()));
+            Standing {
+                uid: *uid,
+                behaviour: b.name().to_string(),
+                ordinal,
+                mu,
+                sigma,
+                bma: row.bma,
+                sync: row.sync,
+                weight: weight_of(*uid),
+            }
+        })
+        .collect();
+    report.leaderboard.sort_by(|a, b| {
+        b.weight
+            .partial_cmp(&a.weight)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(
+                b.ordinal
+                    .partial_cmp(&a.ordinal)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+    });
+    Ok(())
+}
+
+/// The folder the demo writes its network into, relative paths resolved there.
+pub fn ledger(dir: &Path) -> Result<Vec<crate::chain::ledger::LedgerEntry>> {
+    LocalChain::ledger(&PathBuf::from(dir).join("network.yaml"))
 }

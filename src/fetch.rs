@@ -65,6 +65,33 @@ struct Failure {
 
 /// Fetches the objects of every `ok` record (others pass through untouched), in parallel;
 /// returns the records in their input order. `done` is called once per record.
+impl Options {
+    /// The fetch settings of a config, with the size cap from the model and codec unless
+    /// fetch.max_bytes sets one; also sets the stores' timeouts.
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Options> {
+        let (codec, layouts) = crate::peer::layouts(cfg, tch::Device::Cpu)?;
+        let f = &cfg.fetch;
+        let max_bytes = if f.max_bytes > 0 {
+            f.max_bytes
+        } else {
+            wire::gradient::size_cap(&layouts, &codec.params)
+        };
+        store::set_timeouts(
+            Duration::from_secs_f64(f.connect_timeout_seconds),
+            Duration::from_secs_f64(f.read_timeout_seconds),
+        );
+        Ok(Options {
+            cache: f.cache.clone(),
+            concurrency: f.concurrency,
+            attempts: f.attempts.max(1),
+            backoff: Duration::from_secs_f64(f.backoff_seconds.max(0.0)),
+            max_bytes,
+            max_sync_bytes: 64 << 20,
+            version: cfg.network.version.clone(),
+        })
+    }
+}
+
 pub fn fetch(
     records: Vec<Record>,
     network: &NetworkFile,

@@ -22,6 +22,7 @@ pub mod model;
 pub mod peer;
 pub mod rate;
 pub mod record;
+pub mod round;
 pub mod score;
 pub mod secret;
 pub mod select;

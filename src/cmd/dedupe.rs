@@ -2,10 +2,8 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::dedupe::{self, Fingerprint};
+use gauntlet::dedupe;
 use gauntlet::record::{RecordReader, RecordWriter, Status};
-use gauntlet::wire::{self, gradient};
-use std::path::Path;
 use std::path::PathBuf;
 
 /// Mark peers whose upload copies another's of the same window (the later uploader is blamed)
@@ -24,38 +22,13 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let mut records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu)?;
-    let mut prints = Vec::new();
-    for (i, r) in records.iter_mut().enumerate() {
-        let Some(path) = r
-            .object
-            .as_ref()
-            .and_then(|o| o.path.clone())
-            .filter(|_| r.status.is_ok())
-        else {
-            continue;
-        };
-        let expect = gradient::Expect {
-            layouts: &layouts,
-            codec: &codec.params,
-            window: Some(r.window),
-            uid: Some(r.uid),
-        };
-        match wire::read_capped(Path::new(&path), expect.size_cap())?
-            .and_then(|b| gradient::decode_file(&b, &expect))
-        {
-            Ok(g) => prints.push((i, Fingerprint::new(&layouts, &g.params))),
-            Err(reject) => r.fail(Status::Malformed, reject.reason()),
-        }
-    }
-    dedupe::judge(&mut records, &prints, &cfg.hparams);
+    let compared = dedupe::run(cfg, &mut records)?;
     let copies = records
         .iter()
         .filter(|r| r.status == Status::Duplicate)
         .count();
     ctx.ui.info(format!(
-        "dedupe: {} peers compared, {copies} copies",
-        prints.len()
+        "dedupe: {compared} peers compared, {copies} copies"
     ));
     let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
     for r in &records {

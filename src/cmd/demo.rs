@@ -5,74 +5,78 @@ use anyhow::Result;
 use gauntlet::record::Format;
 use std::path::PathBuf;
 
-/// Run the main job on the embedded local defaults (examples/local.yaml, compiled in)
+/// Run a whole local network on the embedded defaults (examples/local.yaml, compiled in)
 ///
-/// Packs the embedded corpus, builds the tiny model, trains it window by window on one
-/// peer's assigned pages, and reports its loss on held-out pages.
+/// Twelve peers (four honest, then a free-rider, a copycat, noise, zero, late, stale, lazy
+/// and desync peer) share a folder bucket and train the tiny model on the embedded corpus.
+/// Each window they train and upload, then the validator runs its round in process (peers,
+/// fetch, filter, dedupe, evaluate, rate, commit to the local ledger) and the outer step
+/// (aggregate) makes the next window's model. At the end: the leaderboard and the held-out
+/// loss over the windows. Started again on the same folder, it resumes where it stopped.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Working folder for the corpus, shards and checkpoints
+    /// Working folder: corpus, shards, network file, buckets, checkpoints, state, ledger
     #[arg(long, default_value = "gauntlet-demo")]
     dir: PathBuf,
-    /// Windows to train
-    #[arg(long, default_value_t = 6)]
+    /// Windows to run
+    #[arg(long, default_value_t = 12)]
     windows: u64,
-    /// Optimiser steps per window
-    #[arg(long, default_value_t = 10)]
-    steps: usize,
-    /// AdamW learning rate
-    #[arg(long, default_value_t = 3e-3)]
-    lr: f64,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    if args.steps == 0 || args.windows == 0 {
-        gauntlet::usage_bail!("--windows and --steps must be at least 1");
+    if args.windows == 0 {
+        gauntlet::usage_bail!("--windows must be at least 1");
     }
-    let report = gauntlet::demo::run(
-        ctx.config(),
-        &args.dir,
-        args.windows,
-        args.steps,
-        args.lr,
-        &ctx.ui,
-    )?;
+    let report = gauntlet::demo::run(ctx.config(), &args.dir, args.windows, &ctx.ui)?;
     match ctx.format {
         Format::Table => {
             let mut b = tabled::builder::Builder::default();
             b.push_record([
-                "window",
-                "pages",
-                "train loss (first step)",
-                "train loss (last step)",
-                "held-out loss",
+                "uid",
+                "behaviour",
+                "rating",
+                "μ",
+                "σ",
+                "BMA",
+                "sync",
+                "weight",
             ]);
+            for s in &report.leaderboard {
+                b.push_record([
+                    s.uid.to_string(),
+                    s.behaviour.clone(),
+                    format!("{:.3}", s.ordinal),
+                    format!("{:.3}", s.mu),
+                    format!("{:.3}", s.sigma),
+                    format!("{:.3}", s.bma),
+                    format!("{:.3}", s.sync),
+                    format!("{:.4}", s.weight),
+                ]);
+            }
+            let mut t = b.build();
+            t.with(tabled::settings::Style::sharp());
+            println!("{t}");
+            let mut b = tabled::builder::Builder::default();
+            b.push_record(["window", "aggregated peers", "held-out loss after"]);
             b.push_record([
-                "-".into(),
-                "-".into(),
-                "-".into(),
+                "start".into(),
                 "-".into(),
                 format!("{:.4}", report.heldout_loss_initial),
             ]);
             for w in &report.windows {
                 b.push_record([
                     w.window.to_string(),
-                    format!("{:?}", w.pages),
-                    format!("{:.4}", w.train_loss_first),
-                    format!("{:.4}", w.train_loss_last),
+                    format!("{:?}", w.aggregated),
                     format!("{:.4}", w.heldout_loss),
                 ]);
             }
             let mut t = b.build();
             t.with(tabled::settings::Style::sharp());
             println!("{t}");
-            let last = report
-                .windows
-                .last()
-                .map(|w| w.heldout_loss)
-                .unwrap_or(f64::NAN);
+            let last = report.windows.last().map_or(f64::NAN, |w| w.heldout_loss);
             println!(
-                "held-out loss {:.4} -> {:.4} over {} windows (uniform guess {:.4}); checkpoints in {}",
+                "honest peers hold {:.1}% of the weight; held-out loss {:.4} -> {:.4} over {} windows (uniform guess {:.4}); everything is in {}",
+                100.0 * report.honest_weight_share,
                 report.heldout_loss_initial,
                 last,
                 report.windows.len(),

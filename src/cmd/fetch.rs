@@ -5,7 +5,6 @@ use anyhow::Result;
 use gauntlet::fetch::{self, Options};
 use gauntlet::record::{RecordReader, RecordWriter};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Download each peer's pseudo-gradient and sync slice into the cache; the record gains `object`
 ///
@@ -31,26 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     // The buckets' read credentials: from the network file, or the chain's commitments.
     let window = records.first().map_or(0, |r| r.window);
     let network = args.chain.source(cfg).open(cfg)?.network(window)?;
-    let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu)?;
-    let f = &cfg.fetch;
-    let max_bytes = if f.max_bytes > 0 {
-        f.max_bytes
-    } else {
-        gauntlet::wire::gradient::size_cap(&layouts, &codec.params)
-    };
-    let opts = Options {
-        cache: f.cache.clone(),
-        concurrency: f.concurrency,
-        attempts: f.attempts.max(1),
-        backoff: Duration::from_secs_f64(f.backoff_seconds.max(0.0)),
-        max_bytes,
-        max_sync_bytes: 64 << 20,
-        version: cfg.network.version.clone(),
-    };
-    gauntlet::store::set_timeouts(
-        Duration::from_secs_f64(f.connect_timeout_seconds),
-        Duration::from_secs_f64(f.read_timeout_seconds),
-    );
+    let opts = Options::from_config(cfg)?;
     let bar = ctx.ui.progress(records.len() as u64, "fetch");
     let (records, stats) = fetch::fetch(records, &network, &opts, &|| bar.inc(1))?;
     bar.finish_and_clear();

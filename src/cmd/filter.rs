@@ -2,7 +2,6 @@
 
 use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
-use gauntlet::chain::NetworkFile;
 use gauntlet::filter::Filter;
 use gauntlet::record::{RecordReader, RecordWriter};
 use std::path::PathBuf;
@@ -20,19 +19,19 @@ pub struct Args {
     input: Option<PathBuf>,
     #[command(flatten)]
     model: CheckpointArgs,
-    /// The network file with the window clock [default: network.file]
-    #[arg(long)]
-    network: Option<PathBuf>,
+    /// Where the window clock comes from (the network file, or the chain's block times)
+    #[command(flatten)]
+    chain: crate::cli::ChainArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let network = NetworkFile::read(args.network.as_ref().unwrap_or(&cfg.network.file))?;
-    let checkpoints = args.model.into_checkpoints();
-    let mut filter = Filter::new(cfg, network.clock, checkpoints)?;
+    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
+    let window = records.first().map_or(0, |r| r.window);
+    let clock = args.chain.source(cfg).open(cfg)?.network(window)?.clock;
+    let mut filter = Filter::new(cfg, clock, args.model.into_checkpoints())?;
     let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
-    for r in RecordReader::open(args.input.as_deref())? {
-        let mut r = r?;
+    for mut r in records {
         filter.apply(&mut r)?;
         out.write(&r)?;
     }
