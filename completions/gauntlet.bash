@@ -707,7 +707,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__demo)
-            opts="-q -v -h -V --dir --windows --steps --lr --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --dir --windows --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,14 +718,6 @@ _gauntlet() {
                     return 0
                     ;;
                 --windows)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --steps)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -829,7 +821,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__filter)
-            opts="-q -v -h -V --checkpoints --checkpoint --network --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --checkpoints --checkpoint --network --netuid --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -844,6 +836,10 @@ _gauntlet() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netuid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

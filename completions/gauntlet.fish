@@ -52,7 +52,7 @@ complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "state" -d 'The va
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "demo" -d 'Run a whole local network on the embedded defaults (examples/local.yaml, compiled in)'
 complete -c gauntlet -n "__fish_gauntlet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand config" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
@@ -220,7 +220,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s h -l help -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoints -d 'Folder of checkpoint-{window}.safetensors files (the newest at or before the window is used)' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l network -d 'The network file with the window clock [default: network.file]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l network -d 'finney, test, local, a ws(s):// URL, or a local network file [default: chain.network, else network.file]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l netuid -d 'The subnet [default: chain.netuid]' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand filter" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
@@ -444,10 +445,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s q -l quiet -d
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand show" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l dir -d 'Working folder for the corpus, shards and checkpoints' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l windows -d 'Windows to train' -r
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l steps -d 'Optimiser steps per window' -r
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l lr -d 'AdamW learning rate' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l dir -d 'Working folder: corpus, shards, network file, buckets, checkpoints, state, ledger' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l windows -d 'Windows to run' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand demo" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
@@ -476,7 +475,7 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_s
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "peer" -d 'Act as a peer for one window: train on the assigned pages, upload the pseudo-gradient and sync slice'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "inspect" -d 'Check a peer\'s uploaded file against the configured model and codec, and say why it is refused'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "show" -d 'Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "demo" -d 'Run the main job on the embedded local defaults (examples/local.yaml, compiled in)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "demo" -d 'Run a whole local network on the embedded defaults (examples/local.yaml, compiled in)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and not __fish_seen_subcommand_from config completions data model peers fetch filter dedupe evaluate select rate commit aggregate audit state peer inspect show demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "pack" -d 'Pack text files into token shards (byte-level tokens unless --tokenizer is given)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "info" -d 'Describe a shard folder: tokens, documents, pages under the current hparams'
