@@ -26,5 +26,9 @@ gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.jso
   | gauntlet evaluate --checkpoints "$CHECKPOINTS" --device "${DEVICE:-auto}" --format jsonl \
   | tee "$OUT/evaluated-$window.jsonl" \
   | gauntlet rate --format jsonl > "$OUT/rated-$window.jsonl"
+# The weights to the chain (or the local ledger): a failure stays pending for the next round.
+gauntlet commit --format jsonl < "$OUT/rated-$window.jsonl" > /dev/null || echo "round: commit failed; the weights stay pending" >&2
+# The outer step: the next window's model from the top peers.
+gauntlet aggregate "$OUT/rated-$window.jsonl" --checkpoints "$CHECKPOINTS" --format jsonl > /dev/null
 # A table of what happened to every peer this window.
 gauntlet show "$OUT/rated-$window.jsonl" --format table >&2
