@@ -131,6 +131,22 @@ impl WalletArgs {
     pub fn given(&self) -> bool {
         self.wallet_name.is_some() || self.wallet_hotkey.is_some() || self.wallet_path.is_some()
     }
+
+    /// The hotkey that signs: needed on a real chain; the local ledger records it when given.
+    pub fn signer(
+        &self,
+        cfg: &gauntlet::config::Config,
+        source: &gauntlet::chain::Source,
+    ) -> Result<Option<gauntlet::chain::wallet::Hotkey>> {
+        let on_subtensor = matches!(source, gauntlet::chain::Source::Subtensor { .. });
+        if on_subtensor || self.given() {
+            Ok(Some(gauntlet::chain::wallet::Hotkey::load(
+                &self.wallet(cfg),
+            )?))
+        } else {
+            Ok(None)
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -17,7 +17,7 @@ use crate::data::pack::{self, DocSplit};
 use crate::data::{Dataset, Tokenizer};
 use crate::model::{self, checkpoint, Model};
 use crate::peer::{Behaviour, Checkpoints, Job};
-use crate::round::{Round, Stage};
+use crate::round::{Outcome, Round, Stage, Workflow};
 use crate::state::State;
 use crate::store::LocalStore;
 use crate::ui::Ui;
@@ -150,62 +150,166 @@ pub fn demo_config(cfg: &Config, dir: &Path) -> Config {
     c
 }
 
+/// The demo's local network in its folder: the corpus and shards, the first checkpoint, the
+/// network file whose clock this process keeps, and the peers' folder bucket.
+pub struct Net {
+    pub cfg: Config,
+    pub dir: PathBuf,
+    pub peers: Vec<(u16, Behaviour)>,
+    network: NetworkFile,
+    store: LocalStore,
+}
+
+impl Net {
+    /// Opens the network in `dir`, creating what is not there yet.
+    pub fn open(cfg: &Config, dir: &Path) -> Result<Net> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let dir = std::path::absolute(dir)?;
+        let cfg = demo_config(cfg, &dir);
+        let h = &cfg.hparams;
+        let heldout_shards = dir.join("heldout-shards");
+        if !cfg.data.shards.join("manifest.json").exists()
+            || !heldout_shards.join("manifest.json").exists()
+        {
+            let (heldout, train): (Vec<_>, Vec<_>) = CORPUS
+                .iter()
+                .copied()
+                .partition(|(name, _)| *name == HELDOUT_TEXT);
+            pack_texts(&train, &dir.join("corpus/train"), &cfg.data.shards)?;
+            pack_texts(&heldout, &dir.join("corpus/heldout"), &heldout_shards)?;
+        }
+        let data = Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
+        let (config, device, dtype) = model::from_settings(&cfg)?;
+        model::check_vocab(&config, &data)?;
+        let first = dir.join("checkpoints").join(checkpoint::window_file(0));
+        if !first.exists() {
+            Model::init(&config, device, dtype, cfg.model.init_seed)?.save(&first, None)?;
+        }
+        let peers = lineup();
+        let network = if cfg.network.file.exists() {
+            NetworkFile::read(&cfg.network.file)?
+        } else {
+            NetworkFile {
+                clock: Clock {
+                    genesis: format_time(SystemTime::now()),
+                    window_seconds: 96.0,
+                    windows: Default::default(),
+                },
+                peers: peers
+                    .iter()
+                    .map(|(uid, _)| PeerEntry {
+                        uid: *uid,
+                        hotkey: format!("demo-peer-{uid}"),
+                        stake: 1.0,
+                        bucket: BucketSpec {
+                            url: "buckets".into(),
+                            endpoint: None,
+                            region: None,
+                            access_key_id: None,
+                            secret_access_key: None,
+                        },
+                    })
+                    .collect(),
+                unlisted: Vec::new(),
+                base: dir.clone(),
+            }
+        };
+        let store = LocalStore::open(dir.join("buckets"))?;
+        Ok(Net {
+            cfg,
+            dir,
+            peers,
+            network,
+            store,
+        })
+    }
+
+    /// The validator's checkpoint folder.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.dir.join("checkpoints")
+    }
+
+    /// Whether window `w` is done: its outer step (the last thing a window writes) is there.
+    pub fn done(&self, w: u64) -> bool {
+        self.checkpoints()
+            .join(checkpoint::window_file(w + 1))
+            .exists()
+    }
+
+    /// Opens window `w`'s put window now (this process is the chain's clock) and has every
+    /// peer train and upload.
+    pub fn upload(&mut self, w: u64) -> Result<()> {
+        self.network
+            .clock
+            .windows
+            .insert(w + 1, format_time(SystemTime::now()));
+        self.network.write(&self.cfg.network.file)?;
+        for (uid, behaviour) in &self.peers {
+            let job = Job {
+                uid: *uid,
+                window: w,
+                behaviour: behaviour.clone(),
+                checkpoints: Checkpoints::Folder(self.checkpoints()),
+                state_dir: self.dir.join("peer-state"),
+                max_batches: None,
+            };
+            crate::peer::run(&self.cfg, &job, &self.store)
+                .with_context(|| format!("demo peer {uid} in window {w}"))?;
+        }
+        Ok(())
+    }
+
+    /// The validator's round, as a workflow file would say it.
+    pub fn workflow(&self) -> Workflow {
+        Workflow {
+            window: None,
+            checkpoints: self.checkpoints(),
+            keep: None,
+            stages: vec![
+                Stage::Peers,
+                Stage::Fetch,
+                Stage::Filter,
+                Stage::Dedupe,
+                Stage::Evaluate { device: None },
+                Stage::Rate,
+                Stage::Commit { dry_run: false },
+                Stage::Aggregate {
+                    sync_store: Some(self.dir.join("validator")),
+                    uid: 0,
+                },
+            ],
+        }
+    }
+
+    /// The validator's round of window `w`, in process, committing to the local ledger.
+    pub fn validate(&self, w: u64, progress: &dyn Fn(&str)) -> Result<Outcome> {
+        let chain = LocalChain::open(&self.cfg.network.file)?;
+        let workflow = self.workflow();
+        let round = Round {
+            cfg: &self.cfg,
+            chain: &chain,
+            checkpoints: workflow.checkpoints.clone(),
+            state: self.cfg.state.path.clone(),
+            signer: None,
+            netuid: self.cfg.chain.netuid,
+            keep: None,
+        };
+        round.run(w, &workflow.stages, progress)
+    }
+}
+
 /// Runs (or resumes) the demo network in `dir` for `windows` windows.
 pub fn run(cfg: &Config, dir: &Path, windows: u64, ui: &Ui) -> Result<Report> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = &std::path::absolute(dir)?;
-    let cfg = &demo_config(cfg, dir);
+    let mut net = Net::open(cfg, dir)?;
+    let cfg = &net.cfg.clone();
     let h = &cfg.hparams;
-    let shards = &cfg.data.shards;
-    let heldout_shards = dir.join("heldout-shards");
-    if !shards.join("manifest.json").exists() || !heldout_shards.join("manifest.json").exists() {
-        let (heldout, train): (Vec<_>, Vec<_>) = CORPUS
-            .iter()
-            .copied()
-            .partition(|(name, _)| *name == HELDOUT_TEXT);
-        pack_texts(&train, &dir.join("corpus/train"), shards)?;
-        pack_texts(&heldout, &dir.join("corpus/heldout"), &heldout_shards)?;
-    }
-    let data = Dataset::open(shards, h.sequence_length, h.rows_per_page)?;
     let (config, device, dtype) = model::from_settings(cfg)?;
-    model::check_vocab(&config, &data)?;
-    let ckpts = dir.join("checkpoints");
-    let first = ckpts.join(checkpoint::window_file(0));
-    if !first.exists() {
-        Model::init(&config, device, dtype, cfg.model.init_seed)?.save(&first, None)?;
-    }
-    let peers = lineup();
-    let network_path = &cfg.network.file;
-    let mut network = if network_path.exists() {
-        NetworkFile::read(network_path)?
-    } else {
-        NetworkFile {
-            clock: Clock {
-                genesis: format_time(SystemTime::now()),
-                window_seconds: 96.0,
-                windows: Default::default(),
-            },
-            peers: peers
-                .iter()
-                .map(|(uid, _)| PeerEntry {
-                    uid: *uid,
-                    hotkey: format!("demo-peer-{uid}"),
-                    stake: 1.0,
-                    bucket: BucketSpec {
-                        url: "buckets".into(),
-                        endpoint: None,
-                        region: None,
-                        access_key_id: None,
-                        secret_access_key: None,
-                    },
-                })
-                .collect(),
-            unlisted: Vec::new(),
-            base: dir.clone(),
-        }
-    };
-
-    let held = Dataset::open(&heldout_shards, h.sequence_length, h.rows_per_page)?;
+    let ckpts = net.checkpoints();
+    let held = Dataset::open(
+        &net.dir.join("heldout-shards"),
+        h.sequence_length,
+        h.rows_per_page,
+    )?;
     let heldout: Vec<u64> = (0..held.num_pages()).collect();
     let heldout_batches = held.batches(&heldout, h.batch_size)?;
     let heldout_loss = |w: u64| -> Result<f64> {
@@ -213,9 +317,10 @@ pub fn run(cfg: &Config, dir: &Path, windows: u64, ui: &Ui) -> Result<Report> {
         let m = Model::load(&config, device, dtype, &path)?;
         Ok(m.mean_loss(&heldout_batches, Some(held.eos_id())))
     };
+    let first = ckpts.join(checkpoint::window_file(0));
     let mut report = Report {
         parameters: Model::load(&config, device, dtype, &first)?.param_count(),
-        peers: peers.len(),
+        peers: net.peers.len(),
         heldout_pages: heldout.clone(),
         uniform_loss: (config.vocab_size as f64).ln(),
         heldout_loss_initial: heldout_loss(0)?,
@@ -226,80 +331,34 @@ pub fn run(cfg: &Config, dir: &Path, windows: u64, ui: &Ui) -> Result<Report> {
     };
     ui.info(format!(
         "demo: {} peers, tiny model ({} parameters), {} windows in {}; held-out loss {:.3} (uniform guess {:.3})",
-        peers.len(), report.parameters, windows, dir.display(), report.heldout_loss_initial, report.uniform_loss
+        net.peers.len(), report.parameters, windows, net.dir.display(), report.heldout_loss_initial, report.uniform_loss
     ));
 
-    let done = |w: u64| ckpts.join(checkpoint::window_file(w + 1)).exists();
-    report.resumed_at = (0..windows).find(|&w| !done(w)).unwrap_or(windows);
-    let store = LocalStore::open(dir.join("buckets"))?;
-    let stages = [
-        Stage::Peers,
-        Stage::Fetch,
-        Stage::Filter,
-        Stage::Dedupe,
-        Stage::Evaluate { device: None },
-        Stage::Rate,
-        Stage::Commit { dry_run: false },
-        Stage::Aggregate {
-            sync_store: Some(dir.join("validator")),
-            uid: 0,
-        },
-    ];
+    report.resumed_at = (0..windows).find(|&w| !net.done(w)).unwrap_or(windows);
     let bar = ui.progress(windows, "demo windows");
     bar.inc(report.resumed_at);
     for w in 0..windows {
+        let mut aggregated = Vec::new();
         if w >= report.resumed_at {
-            // The put window of window w opens now: this process is the chain's clock.
-            network
-                .clock
-                .windows
-                .insert(w + 1, format_time(SystemTime::now()));
-            network.write(network_path)?;
-            for (uid, behaviour) in &peers {
-                let job = Job {
-                    uid: *uid,
-                    window: w,
-                    behaviour: behaviour.clone(),
-                    checkpoints: Checkpoints::Folder(ckpts.clone()),
-                    state_dir: dir.join("peer-state"),
-                    max_batches: None,
-                };
-                crate::peer::run(cfg, &job, &store)
-                    .with_context(|| format!("demo peer {uid} in window {w}"))?;
+            net.upload(w)?;
+            let outcome = net.validate(w, &|note| ui.detail(format!("window {w}: {note}")))?;
+            if let Some(e) = &outcome.commit_error {
+                ui.warn(format!("window {w}: commit: {e}"));
             }
-            let chain = LocalChain::open(network_path)?;
-            let round = Round {
-                cfg,
-                chain: &chain,
-                checkpoints: ckpts.clone(),
-                state: cfg.state.path.clone(),
-                signer: None,
-                netuid: cfg.chain.netuid,
-            };
-            let (records, notes) = round.run(w, &stages)?;
-            for n in &notes {
-                ui.detail(format!("window {w}: {n}"));
-            }
-            let aggregated = crate::aggregate::gather_set(cfg, &records)
+            aggregated = crate::aggregate::gather_set(cfg, &outcome.records)
                 .iter()
                 .map(|r| r.uid)
                 .collect();
-            report.windows.push(WindowFigures {
-                window: w,
-                aggregated,
-                heldout_loss: heldout_loss(w + 1)?,
-            });
             bar.inc(1);
-        } else {
-            report.windows.push(WindowFigures {
-                window: w,
-                aggregated: Vec::new(),
-                heldout_loss: heldout_loss(w + 1)?,
-            });
         }
+        report.windows.push(WindowFigures {
+            window: w,
+            aggregated,
+            heldout_loss: heldout_loss(w + 1)?,
+        });
     }
     bar.finish_and_clear();
-    leaderboard(cfg, &peers, &mut report)?;
+    leaderboard(cfg, &net.peers, &mut report)?;
     Ok(report)
 }
 
@@ -353,9 +412,4 @@ fn leaderboard(cfg: &Config, peers: &[(u16, Behaviour)], report: &mut Report) ->
             )
     });
     Ok(())
-}
-
-/// The folder the demo writes its network into, relative paths resolved there.
-pub fn ledger(dir: &Path) -> Result<Vec<crate::chain::ledger::LedgerEntry>> {
-    LocalChain::ledger(&PathBuf::from(dir).join("network.yaml"))
 }

@@ -5,7 +5,9 @@
 #
 # Without WINDOW, `peers` picks the window the validator scores now (the clock's current window
 # minus hparams.validator_offset). The config (./gauntlet.yaml or --config) names the network
-# file, the cache and the data; CHECKPOINTS names the validator's checkpoint folder.
+# file, the cache and the data; CHECKPOINTS names the validator's checkpoint folder, OUT where
+# each stage's records are kept, SYNC_STORE where the validator's sync slice goes. The same
+# round in one process: `gauntlet run workflows/round.yaml`.
 set -euo pipefail
 CHECKPOINTS=${CHECKPOINTS:-checkpoints}
 OUT=${OUT:-rounds}
@@ -29,6 +31,7 @@ gauntlet fetch "$tmp/peers.jsonl" --format jsonl --stats "$OUT/fetch-$window.jso
 # The weights to the chain (or the local ledger): a failure stays pending for the next round.
 gauntlet commit --format jsonl < "$OUT/rated-$window.jsonl" > /dev/null || echo "round: commit failed; the weights stay pending" >&2
 # The outer step: the next window's model from the top peers.
-gauntlet aggregate "$OUT/rated-$window.jsonl" --checkpoints "$CHECKPOINTS" --format jsonl > /dev/null
+gauntlet aggregate "$OUT/rated-$window.jsonl" --checkpoints "$CHECKPOINTS" \
+  --sync-store "${SYNC_STORE:-validator}" --format jsonl > /dev/null
 # A table of what happened to every peer this window.
 gauntlet show "$OUT/rated-$window.jsonl" --format table >&2

@@ -2,8 +2,6 @@
 
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
-use gauntlet::chain::wallet::Hotkey;
-use gauntlet::chain::Source;
 use gauntlet::commit::{commit, Options};
 use gauntlet::record::{RecordReader, RecordWriter};
 use gauntlet::state::State;
@@ -50,13 +48,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         None => Vec::new(),
     };
     let source = args.chain.source(cfg);
-    let on_subtensor = matches!(source, Source::Subtensor { .. });
-    // The hotkey is needed to sign on a real chain; the local ledger records it when given.
-    let signer = if on_subtensor || args.wallet.given() {
-        Some(Hotkey::load(&args.wallet.wallet(cfg))?)
-    } else {
-        None
-    };
+    let signer = args.wallet.signer(cfg, &source)?;
     let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
     let mut state = State::open(&path, gauntlet::chain::seconds(cfg.state.wait_seconds))?;
     let chain = source.open(cfg)?;

@@ -16,6 +16,7 @@ mod model;
 mod peer;
 mod peers;
 mod rate;
+mod run;
 mod select;
 mod show;
 mod state;
@@ -41,6 +42,7 @@ pub enum Command {
     Rate(rate::Args),
     Commit(commit::Args),
     Aggregate(aggregate::Args),
+    Run(run::Args),
     Audit(audit::Args),
     #[command(subcommand)]
     State(state::Command),
@@ -73,6 +75,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Rate(args) => rate::run(&ctx, args),
         Command::Commit(args) => commit::run(&ctx, args),
         Command::Aggregate(args) => aggregate::run(&ctx, args),
+        Command::Run(args) => run::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),
