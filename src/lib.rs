@@ -29,6 +29,7 @@ pub mod select;
 pub mod state;
 pub mod store;
 pub mod tensor_io;
+pub use gauntlet_formats::torch_save;
 pub mod ui;
 pub mod wire;
 

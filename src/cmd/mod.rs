@@ -5,6 +5,7 @@ mod audit;
 mod commit;
 mod completions;
 mod config;
+mod convert;
 mod data;
 mod dedupe;
 mod demo;
@@ -48,6 +49,7 @@ pub enum Command {
     State(state::Command),
     Peer(peer::Args),
     Inspect(inspect::Args),
+    Convert(convert::Args),
     Show(show::Args),
     Demo(demo::Args),
 }
@@ -80,6 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::State(cmd) => state::run(&ctx, cmd),
         Command::Peer(args) => peer::run(&ctx, args),
         Command::Inspect(args) => inspect::run(&ctx, args),
+        Command::Convert(args) => convert::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
     }

@@ -146,7 +146,12 @@ impl Expect<'_> {
 }
 
 /// Reads and checks a gradient file held in memory; every failure is a named [`Reject`].
+/// A `torch.save` archive (the reference network's format) is read by
+/// [`super::reference::decode_file`] into the same checked gradient.
 pub fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Reject> {
+    if super::reference::is_torch_archive(bytes) {
+        return super::reference::decode_file(bytes, expect);
+    }
     let cap = expect.size_cap();
     if bytes.len() as u64 > cap {
         return Err(Reject::TooLarge {
@@ -261,7 +266,7 @@ fn first_where(t: &Tensor, bad: &Tensor) -> Option<i64> {
     (hits.numel() > 0).then(|| hits.int64_value(&[0]))
 }
 
-fn read_param(
+pub(super) fn read_param(
     file: &SafeFile,
     l: &Layout,
     codec: &CodecParams,

@@ -8,12 +8,12 @@
 //! is a [`Reject`], never a panic.
 
 pub mod gradient;
-mod reject;
-pub mod safetensors;
+pub mod reference;
 pub mod sync;
 
+pub use gauntlet_formats::safetensors;
+pub use gauntlet_formats::Reject;
 pub use gradient::{Gradient, GradientMeta, Receipt};
-pub use reject::Reject;
 pub use sync::SyncSlice;
 
 /// The format version this gauntlet writes and reads.

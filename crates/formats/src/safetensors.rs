@@ -2,7 +2,7 @@
 //! anything is allocated from it, duplicate names are caught (a JSON map would silently keep
 //! the last), and the tensors must tile the data section exactly.
 
-use super::Reject;
+use crate::Reject;
 use safetensors::Dtype;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use std::collections::BTreeMap;
@@ -26,6 +26,35 @@ pub struct SafeFile<'a> {
 }
 
 impl<'a> SafeFile<'a> {
+    /// A file assembled from already-read tensors (the reference format's, staged into one
+    /// buffer), each checked to span exactly its shape's bytes.
+    pub fn from_parts(
+        metadata: BTreeMap<String, String>,
+        parts: Vec<(String, Dtype, Vec<u64>, std::ops::Range<usize>)>,
+        data: &'a [u8],
+    ) -> Result<SafeFile<'a>, Reject> {
+        let mut entries = Vec::with_capacity(parts.len());
+        for (name, dtype, shape, range) in parts {
+            let need = byte_len(&name, dtype, &shape)?;
+            let bytes = (range.end - range.start) as u64;
+            if bytes != need || range.end > data.len() {
+                return Err(Reject::SizeMismatch { name, bytes, need });
+            }
+            entries.push(Entry {
+                name,
+                dtype,
+                shape,
+                start: range.start,
+                end: range.end,
+            });
+        }
+        Ok(SafeFile {
+            metadata,
+            entries,
+            data,
+        })
+    }
+
     pub fn bytes(&self, e: &Entry) -> &'a [u8] {
         &self.data[e.start..e.end]
     }
@@ -168,13 +197,7 @@ fn entry(name: String, value: serde_json::Value, data_len: u64) -> Result<Entry,
             len: data_len,
         });
     }
-    let need = shape
-        .iter()
-        .try_fold((dtype.bitsize() / 8) as u64, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| Reject::ShapeOverflow {
-            name: name.clone(),
-            shape: shape.clone(),
-        })?;
+    let need = byte_len(&name, dtype, &shape)?;
     if need != end - start {
         return Err(Reject::SizeMismatch {
             name,
@@ -237,4 +260,15 @@ fn parse_header(header: &[u8]) -> Result<Vec<(String, serde_json::Value)>, Rejec
     de.end()
         .map_err(|e| Reject::HeaderNotJson { why: e.to_string() })?;
     Ok(out)
+}
+
+/// The bytes a tensor of this dtype and shape spans, or why it cannot be computed.
+fn byte_len(name: &str, dtype: Dtype, shape: &[u64]) -> Result<u64, Reject> {
+    shape
+        .iter()
+        .try_fold((dtype.bitsize() / 8) as u64, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Reject::ShapeOverflow {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+        })
 }

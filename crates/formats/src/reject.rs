@@ -78,6 +78,16 @@ pub enum Reject {
     QuantTableLength { tensor: String, got: u64, want: u64 },
     #[error("tensor {tensor}: the quantisation scale {scale} is not positive")]
     BadQuantScale { tensor: String, scale: f64 },
+    #[error("the archive is refused: {why}")]
+    Archive { why: String },
+    #[error("the pickle names the global {name}, which is not allowed: only tensors, dicts, lists, tuples, numbers and strings are read, and nothing was run")]
+    ForbiddenGlobal { name: String },
+    #[error("the pickle uses opcode {opcode} at byte {at}, which is not allowed: nothing was run")]
+    ForbiddenOpcode { opcode: String, at: u64 },
+    #[error("the pickle is refused: {why}")]
+    BadPickle { why: String },
+    #[error("a tensor's storage is refused: {why}")]
+    BadStorage { why: String },
     #[error("tensor {tensor} holds the code {value}, outside the {bins} quantisation bins")]
     CodeOutOfRange {
         tensor: String,
@@ -119,6 +129,11 @@ impl Reject {
             Reject::QuantTableLength { .. } => "quant_table_length",
             Reject::BadQuantScale { .. } => "bad_quant_scale",
             Reject::CodeOutOfRange { .. } => "code_out_of_range",
+            Reject::Archive { .. } => "bad_archive",
+            Reject::ForbiddenGlobal { .. } => "forbidden_global",
+            Reject::ForbiddenOpcode { .. } => "forbidden_opcode",
+            Reject::BadPickle { .. } => "bad_pickle",
+            Reject::BadStorage { .. } => "bad_storage",
         }
     }
 
