@@ -74,6 +74,7 @@ fn main() {
     };
     let dir = tempfile::tempdir().unwrap();
     let opts = gauntlet::fetch::Options {
+        compat: Default::default(),
         cache: dir.path().join("cache"),
         concurrency,
         attempts: 4,

@@ -16,7 +16,7 @@ use crate::model::{self, checkpoint, Model};
 use crate::peer::{self, Checkpoints};
 use crate::record::{Record, Status};
 use crate::store::Store;
-use crate::wire::{self, sync::SyncSlice};
+use crate::wire::sync::SyncSlice;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -148,9 +148,10 @@ pub fn aggregate(
             h.sync_values_per_param,
         );
         let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
-        let key = wire::sync_key(window + 1, uid, &cfg.network.version);
+        let compat = cfg.network.compat;
+        let key = compat.sync_key(window + 1, uid, &cfg.network.version);
         store
-            .put(&key, &slice.encode(&names)?)
+            .put(&key, &compat.encode_sync(&slice, &names)?)
             .with_context(|| format!("cannot upload {key} to {}", store.describe()))?;
     }
     report.applied = true;

@@ -33,6 +33,8 @@ pub struct Options {
     pub max_sync_bytes: u64,
     /// Network protocol version in object keys.
     pub version: String,
+    /// Whose object keys: gauntlet's or the reference's.
+    pub compat: wire::Compat,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -88,6 +90,7 @@ impl Options {
             max_bytes,
             max_sync_bytes: 64 << 20,
             version: cfg.network.version.clone(),
+            compat: cfg.network.compat,
         })
     }
 }
@@ -169,7 +172,10 @@ impl Run<'_> {
                 )
             }
         };
-        let key = wire::gradient_key(r.window, r.uid, &self.opts.version);
+        let key = self
+            .opts
+            .compat
+            .gradient_key(r.window, r.uid, &self.opts.version);
         let mut object = match self.object(store.as_ref(), &key, self.opts.max_bytes) {
             Ok(o) => o,
             Err(f) => {
@@ -185,7 +191,10 @@ impl Run<'_> {
                 )
             }
         };
-        let sync_key = wire::sync_key(r.window, r.uid, &self.opts.version);
+        let sync_key = self
+            .opts
+            .compat
+            .sync_key(r.window, r.uid, &self.opts.version);
         match self.object(store.as_ref(), &sync_key, self.opts.max_sync_bytes) {
             Ok(o) => object.sync = Some(Box::new(o)),
             Err(f) => object.sync_error = Some(f.reason),

@@ -13,7 +13,7 @@ use crate::data::{Dataset, PageAssigner};
 use crate::model::{self, checkpoint, Model};
 use crate::store::Store;
 use crate::tensor_io::{tensor_from_bytes, write_safetensors, TensorBytes};
-use crate::wire::{self, gradient, GradientMeta, Receipt, SyncSlice};
+use crate::wire::{gradient, GradientMeta, Receipt, SyncSlice};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -237,9 +237,10 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         }
     };
 
-    let bytes = gradient::encode_file(&meta, &layouts, &encoded)?;
+    let compat = cfg.network.compat;
+    let bytes = compat.encode_gradient(&meta, &layouts, &encoded)?;
     let version = &cfg.network.version;
-    let gradient_key = wire::gradient_key(job.window, job.uid, version);
+    let gradient_key = compat.gradient_key(job.window, job.uid, version);
     store
         .put(&gradient_key, &bytes)
         .with_context(|| format!("cannot upload {gradient_key} to {}", store.describe()))?;
@@ -268,9 +269,9 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
             .collect();
     }
     let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
-    let sync_key = wire::sync_key(job.window, job.uid, version);
+    let sync_key = compat.sync_key(job.window, job.uid, version);
     store
-        .put(&sync_key, &slice.encode(&names)?)
+        .put(&sync_key, &compat.encode_sync(&slice, &names)?)
         .with_context(|| format!("cannot upload {sync_key} to {}", store.describe()))?;
 
     Ok(Report {
@@ -434,7 +435,10 @@ fn copy_of(
     let of = of[0];
     let window = job.window;
     let seed = ((job.uid as u64) << 48) ^ window;
-    let key = wire::gradient_key(window, of, &cfg.network.version);
+    let key = cfg
+        .network
+        .compat
+        .gradient_key(window, of, &cfg.network.version);
     let Some(bytes) = store.get(&key)? else {
         bail!(
             "copycat: the victim's {key} is not in {} yet; run the victim first",

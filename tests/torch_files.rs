@@ -15,10 +15,14 @@ fn script() -> std::path::PathBuf {
 }
 
 fn tiny(quant_bins: usize) -> (Codec, Vec<Layout>) {
+    tiny_with(CodecKind::DctTopk, 32, quant_bins)
+}
+
+fn tiny_with(kind: CodecKind, topk: usize, quant_bins: usize) -> (Codec, Vec<Layout>) {
     let params = CodecParams {
-        kind: CodecKind::DctTopk,
+        kind,
         target_chunk: 64,
-        topk: 32,
+        topk,
         quant_bins,
         quant_range: 6.0,
     };
@@ -198,6 +202,60 @@ fn paper_era_float_files_decode_as_pytorch_does() {
     paper_era(false);
 }
 
+#[test]
+fn later_layout_files_decode_as_pytorch_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (codec, layouts) = tiny_with(CodecKind::ChunkTopk, 64, 4);
+    let spec = serde_json::json!({
+        "shapes": layouts.iter().map(|l| (l.name.clone(), l.shape.clone())).collect::<Vec<_>>(),
+        "out": d.join("gradient-9-2-v2.1.3.pt"),
+        "dense": d.join("dense.f32"),
+        "seed": 3,
+        "window": 9,
+        "global_step": 12,
+        "topk": 64,
+    });
+    std::fs::write(d.join("spec.json"), spec.to_string()).unwrap();
+    let out = Command::new(python())
+        .arg(script())
+        .arg("later")
+        .arg(d.join("spec.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(d.join("gradient-9-2-v2.1.3.pt")).unwrap();
+    let expect = Expect {
+        layouts: &layouts,
+        codec: &codec.params,
+        window: Some(9),
+        uid: Some(2),
+    };
+    let g = decode_file(&bytes, &expect).unwrap_or_else(|r| panic!("{}", r.reason()));
+    assert_eq!((g.meta.window, g.meta.global_step), (9, 12));
+    let dense = std::fs::read(d.join("dense.f32")).unwrap();
+    let mut at = 0;
+    for (l, enc) in layouts.iter().zip(&g.params) {
+        let n = l.shape.iter().product::<i64>() as usize;
+        let want: Vec<f32> = dense[at..at + 4 * n]
+            .chunks(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        at += 4 * n;
+        let want = tch::Tensor::from_slice(&want).view(l.shape.as_slice());
+        let diff = (&codec.decode(l, enc) - &want)
+            .abs()
+            .max()
+            .double_value(&[]);
+        assert!(
+            diff <= 1e-6,
+            "{}: decode differs from PyTorch's by {diff}",
+            l.name
+        );
+    }
+    assert_eq!(at, dense.len());
+}
+
 /// Runs `cmd` to its end; returns its exit code and its own peak resident memory in MiB.
 // The child is reaped by wait4, which also gives its own rusage, not by Child::wait.
 #[allow(clippy::zombie_processes)]
@@ -295,4 +353,83 @@ fn hostile_archives_are_refused_with_a_reason_and_run_nothing() {
             "{kind}: torch.load(weights_only=False) did not run it"
         );
     }
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct Standing {
+    uid: u16,
+    ordinal: f64,
+    bma: f64,
+    sync: f64,
+    weight: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct Report {
+    leaderboard: Vec<Standing>,
+    windows: Vec<serde_json::Value>,
+}
+
+fn demo(dir: &Path, compat: &str) -> Report {
+    let out = common::ok(gauntlet(dir).args([
+        "demo",
+        "--dir",
+        "net",
+        "--windows",
+        "2",
+        "--format",
+        "json",
+        "--set",
+        &format!("network.compat={compat}"),
+    ]));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_network_on_the_reference_files_rates_as_one_on_the_native_files() {
+    let native = tempfile::tempdir().unwrap();
+    let templar = tempfile::tempdir().unwrap();
+    let a = demo(native.path(), "native");
+    let b = demo(templar.path(), "templar");
+    assert_eq!(
+        a.leaderboard, b.leaderboard,
+        "the same peers rated differently"
+    );
+    let held = |r: &Report| -> Vec<f64> {
+        r.windows
+            .iter()
+            .map(|w| w["heldout_loss"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(held(&a), held(&b), "the outer steps differ");
+
+    // Every upload and the validator's own slice went out in the reference's format and
+    // keys, and PyTorch loads them with weights_only=True.
+    let buckets = templar.path().join("net/buckets");
+    let names: Vec<String> = std::fs::read_dir(&buckets)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".pt")), "{names:?}");
+    assert!(
+        names.contains(&"gradient-1-3-v1.pt".to_string()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"debug-1-3-v1.pt".to_string()), "{names:?}");
+    let slices = templar.path().join("net/validator");
+    assert!(slices.join("debug-2-0-v1.pt").exists());
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(
+            "import sys, torch\n\
+             g = torch.load(sys.argv[1], weights_only=True)\n\
+             d = torch.load(sys.argv[2], weights_only=True)\n\
+             assert g['state_dict']['metadata']['window'] == 1\n\
+             assert any(k.endswith('_debug') for k in d['state_dict'])\n",
+        )
+        .arg(buckets.join("gradient-1-3-v1.pt"))
+        .arg(slices.join("debug-2-0-v1.pt"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -30,10 +30,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let (codec, layouts) = peer::layouts(cfg, tch::Device::Cpu)?;
     let is_sync = args.sync
-        || args
-            .file
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("sync-"));
+        || args.file.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            n.starts_with("sync-") || n.starts_with("debug-")
+        });
     let summary = if is_sync {
         let params: Vec<(String, i64)> = layouts
             .iter()

@@ -152,6 +152,9 @@ pub struct NetworkSettings {
     pub start_window: u64,
     /// The local network file: peers, their buckets and read credentials, the window clock.
     pub file: PathBuf,
+    /// Object keys and file format: `native` (safetensors) or `templar` (the reference's
+    /// `torch.save` files); readers take either.
+    pub compat: crate::wire::Compat,
 }
 
 impl Default for NetworkSettings {
@@ -160,6 +163,7 @@ impl Default for NetworkSettings {
             version: "1".into(),
             start_window: 0,
             file: PathBuf::from("network.yaml"),
+            compat: crate::wire::Compat::Native,
         }
     }
 }

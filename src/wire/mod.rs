@@ -22,6 +22,55 @@ pub const FORMAT_VERSION: &str = "1";
 /// The header cap: a `templar-1b` gradient's header is about 60 KB.
 pub const HEADER_CAP: u64 = 4 << 20;
 
+/// The network's object keys and file format: gauntlet's own (safetensors), or the reference
+/// network's (`torch.save` archives, `gradient-…pt` and `debug-…pt`). Readers take either
+/// format whatever this says (a zip signature selects the reference reader); it decides what
+/// `fetch` looks for and what peers and the validator write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compat {
+    #[default]
+    Native,
+    Templar,
+}
+
+impl Compat {
+    pub fn gradient_key(self, window: u64, uid: u16, version: &str) -> String {
+        match self {
+            Compat::Native => gradient_key(window, uid, version),
+            Compat::Templar => format!("gradient-{window}-{uid}-v{version}.pt"),
+        }
+    }
+
+    pub fn sync_key(self, window: u64, uid: u16, version: &str) -> String {
+        match self {
+            Compat::Native => sync_key(window, uid, version),
+            Compat::Templar => format!("debug-{window}-{uid}-v{version}.pt"),
+        }
+    }
+
+    /// A checked gradient's file in this format.
+    pub fn encode_gradient(
+        self,
+        meta: &GradientMeta,
+        layouts: &[crate::codec::Layout],
+        params: &[crate::codec::Encoded],
+    ) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Compat::Native => gradient::encode_file(meta, layouts, params),
+            Compat::Templar => reference::encode_file(meta, layouts, params),
+        }
+    }
+
+    /// A sync slice's file in this format, its parameters named `names`.
+    pub fn encode_sync(self, slice: &SyncSlice, names: &[String]) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Compat::Native => slice.encode(names),
+            Compat::Templar => reference::encode_sync(slice, names),
+        }
+    }
+}
+
 /// The object key of a peer's pseudo-gradient for a window.
 pub fn gradient_key(window: u64, uid: u16, version: &str) -> String {
     format!("gradient-{window}-{uid}-v{version}.safetensors")

@@ -336,3 +336,96 @@ pub fn encode_file(
         &format!("gradient-{}-{}", meta.window, meta.uid),
     ))
 }
+
+/// The reference's sync slice (`debug-{w}-{uid}-v{ver}.pt`): `{"state_dict": {NAME_debug:
+/// float32 tensor, …, "successful_peers": [], "skipped_peers": []}, "global_step": 0}`.
+pub fn encode_sync(slice: &super::SyncSlice, names: &[String]) -> anyhow::Result<Vec<u8>> {
+    use crate::torch_save::write::{save, Value};
+    anyhow::ensure!(
+        names.len() == slice.values.len(),
+        "{} names for {} slices",
+        names.len(),
+        slice.values.len()
+    );
+    let mut sd = Vec::new();
+    for (n, v) in names.iter().zip(&slice.values) {
+        let values = Vec::<f32>::try_from(v.to_kind(tch::Kind::Float).flatten(0, -1))?;
+        sd.push((
+            Value::str(format!("{n}_debug")),
+            Value::Tensor {
+                dtype: Dtype::F32,
+                shape: vec![values.len() as u64],
+                data: values.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            },
+        ));
+    }
+    sd.push((Value::str("successful_peers"), Value::List(Vec::new())));
+    sd.push((Value::str("skipped_peers"), Value::List(Vec::new())));
+    let root = Value::Dict(vec![
+        (Value::str("state_dict"), Value::Dict(sd)),
+        (Value::str("global_step"), Value::Int(0)),
+    ]);
+    Ok(save(
+        &root,
+        &format!("debug-{}-{}", slice.window, slice.uid),
+    ))
+}
+
+/// Reads the reference's sync slice for parameters `(name, length)`: `NAME_debug` as a
+/// float32 tensor or a list of numbers. The file does not carry its window and uid (the
+/// object key does): the expected ones are taken.
+pub fn decode_sync(
+    bytes: &[u8],
+    params: &[(String, i64)],
+    window: Option<u64>,
+    uid: Option<u16>,
+) -> Result<super::SyncSlice, Reject> {
+    let file = torch_save::read(bytes)?;
+    let sd = file
+        .root
+        .get("state_dict")
+        .ok_or_else(|| meta_err("no \"state_dict\" in the file (not a reference sync slice)"))?;
+    let mut values = Vec::with_capacity(params.len());
+    for (name, len) in params {
+        let key = format!("{name}_debug");
+        let got: Vec<f32> = match sd.get(&key) {
+            None => {
+                return Err(Reject::MissingTensor {
+                    param: name.clone(),
+                    tensor: key,
+                })
+            }
+            Some(Tree::Tensor(t)) if t.storage.dtype == Dtype::F32 => file
+                .tensor(t)?
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect(),
+            Some(Tree::List(items)) | Some(Tree::Tuple(items)) => items
+                .iter()
+                .map(|i| number(i, &key).map(|x| x as f32))
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(Reject::BadEntry {
+                    name: key,
+                    why: format!("{} where float32 values were expected", other.kind()),
+                })
+            }
+        };
+        if got.len() as i64 != *len {
+            return Err(Reject::WrongShape {
+                tensor: key,
+                got: vec![got.len() as u64],
+                want: vec![*len as u64],
+            });
+        }
+        if got.iter().any(|x| !x.is_finite()) {
+            return Err(Reject::NonFinite { tensor: key });
+        }
+        values.push(tch::Tensor::from_slice(&got));
+    }
+    Ok(super::SyncSlice {
+        window: window.unwrap_or(0),
+        uid: uid.unwrap_or(0),
+        values,
+    })
+}

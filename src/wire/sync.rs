@@ -89,6 +89,9 @@ impl SyncSlice {
                 cap,
             });
         }
+        if super::reference::is_torch_archive(bytes) {
+            return super::reference::decode_sync(bytes, params, window, uid);
+        }
         let file = parse(bytes, cap)?;
         let (w, u) = check_header(&file.metadata, FORMAT, window, uid)?;
         let mut values = Vec::with_capacity(params.len());

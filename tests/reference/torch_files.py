@@ -45,6 +45,53 @@ def paper(spec):
             f.write(d.contiguous().to(torch.float32).numpy().tobytes())
 
 
+def pack12(idx):
+    """The later layout's index packing: pairs of 12-bit indices in 3 bytes, flat."""
+    flat = idx.flatten().to(torch.int32)
+    assert flat.numel() % 2 == 0 and int(flat.max()) < 4096
+    a, b = flat[0::2], flat[1::2]
+    out = torch.zeros(flat.numel() // 2 * 3, dtype=torch.uint8)
+    out[0::3] = (a & 0xFF).to(torch.uint8)
+    out[1::3] = (((a >> 8) & 0x0F) | ((b & 0x0F) << 4)).to(torch.uint8)
+    out[2::3] = ((b >> 4) & 0xFF).to(torch.uint8)
+    return out
+
+
+def later(spec):
+    """The later layout (no DCT: top-k of each 64x64 chunk itself, 12-bit packed indices,
+    4-bin codes) with random contents, and its decode."""
+    torch.manual_seed(spec["seed"])
+    torch.set_num_threads(1)
+    shapes = spec["shapes"]
+    transform = TransformDCT([s for _, s in shapes], 64)
+    compress = CompressDCT(use_quantization=True, quantization_bins=4, quantization_range=6)
+    sd = {}
+    dense = []
+    for name, shape in shapes:
+        x = torch.randn(shape)
+        if len(shape) == 2:
+            h, w = transform.shape_dict[shape[0]], transform.shape_dict[shape[1]]
+            chunks = x.reshape(shape[0] // h, h, shape[1] // w, w).permute(0, 2, 1, 3).contiguous()
+        else:
+            w = transform.shape_dict[shape[0]]
+            chunks = x.reshape(-1, w)
+        idx, val, xshape, totalk, qp = compress.compress(chunks, spec["topk"])
+        sd[name + "idxs"] = pack12(idx)
+        sd[name + "vals"] = val
+        sd[name + "quant_params"] = qp
+        c = compress.decompress(torch.zeros(xshape), idx, val, xshape, totalk, qp)
+        if len(shape) == 2:
+            c = c.permute(0, 2, 1, 3).reshape(shape)
+        else:
+            c = c.reshape(shape)
+        dense.append(c)
+    sd["metadata"] = {"window": spec["window"], "sample_digest": "00" * 16, "sample_count": 3}
+    torch.save({"state_dict": sd, "global_step": spec["global_step"]}, spec["out"])
+    with open(spec["dense"], "wb") as f:
+        for d in dense:
+            f.write(d.contiguous().to(torch.float32).numpy().tobytes())
+
+
 def decode(spec):
     """Loads a reference gradient as the reference validator would (weights_only) and decodes it."""
     torch.set_num_threads(1)
@@ -137,6 +184,8 @@ def hostile(kind, out, marker):
 if __name__ == "__main__":
     if sys.argv[1] == "paper":
         paper(json.load(open(sys.argv[2])))
+    elif sys.argv[1] == "later":
+        later(json.load(open(sys.argv[2])))
     elif sys.argv[1] == "decode":
         decode(json.load(open(sys.argv[2])))
     else:
