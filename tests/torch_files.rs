@@ -7,6 +7,7 @@ mod common;
 use common::{gauntlet, python, stderr};
 use gauntlet::codec::{Codec, CodecKind, CodecParams, Layout};
 use gauntlet::wire::gradient::{decode_file, Expect};
+use gauntlet::wire::Gradient;
 use std::path::Path;
 use std::process::Command;
 
@@ -35,6 +36,48 @@ fn tiny_with(kind: CodecKind, topk: usize, quant_bins: usize) -> (Codec, Vec<Lay
     (codec, layouts)
 }
 
+/// Runs tests/reference/torch_files.py MODE on a JSON spec written into `dir`.
+fn run_reference(dir: &Path, mode: &str, spec: serde_json::Value) {
+    let path = dir.join(format!("{mode}.json"));
+    std::fs::write(&path, spec.to_string()).unwrap();
+    let out = Command::new(python())
+        .arg(script())
+        .arg(mode)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "torch_files.py {mode}: {}",
+        stderr(&out)
+    );
+}
+
+/// Checks that every parameter of `g` decodes to the dense f32 values PyTorch wrote to
+/// `dense` (parameters one after the other), to 1e-6.
+fn assert_decodes_like_pytorch(codec: &Codec, layouts: &[Layout], g: &Gradient, dense: &[u8]) {
+    let mut at = 0;
+    for (l, enc) in layouts.iter().zip(&g.params) {
+        let n = l.shape.iter().product::<i64>() as usize;
+        let want: Vec<f32> = dense[at..at + 4 * n]
+            .chunks(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        at += 4 * n;
+        let want = tch::Tensor::from_slice(&want).view(l.shape.as_slice());
+        let diff = (&codec.decode(l, enc) - &want)
+            .abs()
+            .max()
+            .double_value(&[]);
+        assert!(
+            diff <= 1e-6,
+            "{}: decode differs from PyTorch's by {diff}",
+            l.name
+        );
+    }
+    assert_eq!(at, dense.len());
+}
+
 fn paper_era(quant: bool) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -49,14 +92,7 @@ fn paper_era(quant: bool) {
         "global_step": 41,
         "topk": 32,
     });
-    std::fs::write(d.join("spec.json"), spec.to_string()).unwrap();
-    let out = Command::new(python())
-        .arg(script())
-        .arg("paper")
-        .arg(d.join("spec.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    run_reference(d, "paper", spec);
 
     let bytes = std::fs::read(d.join("gradient-7-5-v0.2.88.pt")).unwrap();
     let expect = Expect {
@@ -68,26 +104,7 @@ fn paper_era(quant: bool) {
     let g = decode_file(&bytes, &expect).unwrap_or_else(|r| panic!("{}", r.reason()));
     assert_eq!((g.meta.window, g.meta.uid, g.meta.global_step), (7, 5, 41));
     let dense = std::fs::read(d.join("dense.f32")).unwrap();
-    let mut at = 0;
-    for (l, enc) in layouts.iter().zip(&g.params) {
-        let n = l.shape.iter().product::<i64>() as usize;
-        let want = tch::Tensor::from_slice(
-            &dense[at..at + 4 * n]
-                .chunks(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect::<Vec<f32>>(),
-        )
-        .view(l.shape.as_slice());
-        at += 4 * n;
-        let got = codec.decode(l, enc);
-        let diff = (&got - &want).abs().max().double_value(&[]);
-        assert!(
-            diff <= 1e-6,
-            "{}: decode differs from PyTorch's by {diff}",
-            l.name
-        );
-    }
-    assert_eq!(at, dense.len());
+    assert_decodes_like_pytorch(&codec, &layouts, &g, &dense);
 
     // A stage reads it as it reads the native format: inspect through the binary.
     let out = gauntlet(d)
@@ -154,18 +171,7 @@ fn paper_era(quant: bool) {
         "window": 7,
         "global_step": 41,
     });
-    std::fs::write(d.join("decode.json"), spec.to_string()).unwrap();
-    let out = Command::new(python())
-        .arg(script())
-        .arg("decode")
-        .arg(d.join("decode.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "PyTorch cannot load the converted file: {}",
-        stderr(&out)
-    );
+    run_reference(d, "decode", spec);
     let back_dense = std::fs::read(d.join("back.f32")).unwrap();
     let max_diff = dense
         .chunks(4)
@@ -216,14 +222,7 @@ fn later_layout_files_decode_as_pytorch_does() {
         "global_step": 12,
         "topk": 64,
     });
-    std::fs::write(d.join("spec.json"), spec.to_string()).unwrap();
-    let out = Command::new(python())
-        .arg(script())
-        .arg("later")
-        .arg(d.join("spec.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    run_reference(d, "later", spec);
     let bytes = std::fs::read(d.join("gradient-9-2-v2.1.3.pt")).unwrap();
     let expect = Expect {
         layouts: &layouts,
@@ -234,26 +233,7 @@ fn later_layout_files_decode_as_pytorch_does() {
     let g = decode_file(&bytes, &expect).unwrap_or_else(|r| panic!("{}", r.reason()));
     assert_eq!((g.meta.window, g.meta.global_step), (9, 12));
     let dense = std::fs::read(d.join("dense.f32")).unwrap();
-    let mut at = 0;
-    for (l, enc) in layouts.iter().zip(&g.params) {
-        let n = l.shape.iter().product::<i64>() as usize;
-        let want: Vec<f32> = dense[at..at + 4 * n]
-            .chunks(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        at += 4 * n;
-        let want = tch::Tensor::from_slice(&want).view(l.shape.as_slice());
-        let diff = (&codec.decode(l, enc) - &want)
-            .abs()
-            .max()
-            .double_value(&[]);
-        assert!(
-            diff <= 1e-6,
-            "{}: decode differs from PyTorch's by {diff}",
-            l.name
-        );
-    }
-    assert_eq!(at, dense.len());
+    assert_decodes_like_pytorch(&codec, &layouts, &g, &dense);
 }
 
 /// Runs `cmd` to its end; returns its exit code and its own peak resident memory in MiB.

@@ -15,6 +15,18 @@ use std::io::BufRead;
 use std::path::Path;
 use std::time::Duration;
 
+/// The stages of the demo's round and of workflows/round.yaml, in order.
+const ROUND: [&str; 8] = [
+    "peers",
+    "fetch",
+    "filter",
+    "dedupe",
+    "evaluate",
+    "rate",
+    "commit",
+    "aggregate",
+];
+
 fn local_config() -> Config {
     LoadedConfig::load_over(
         Some(("local", LOCAL_DEFAULTS)),
@@ -190,16 +202,7 @@ fn pipeline_run_and_in_process_round_agree() {
         &run,
         "gauntlet run against the in-process round",
     );
-    for stage in [
-        "peers",
-        "fetch",
-        "filter",
-        "dedupe",
-        "evaluate",
-        "rate",
-        "commit",
-        "aggregate",
-    ] {
+    for stage in ROUND {
         assert!(
             net.dir.join(format!("rounds/{stage}-0.jsonl")).exists(),
             "run keeps the {stage} stage's records"
@@ -212,19 +215,7 @@ fn pipeline_run_and_in_process_round_agree() {
 fn the_checked_in_round_workflow_parses() {
     let w = gauntlet::round::Workflow::read(&common::repo().join("workflows/round.yaml")).unwrap();
     let names: Vec<_> = w.stages.iter().map(|s| s.name()).collect();
-    assert_eq!(
-        names,
-        [
-            "peers",
-            "fetch",
-            "filter",
-            "dedupe",
-            "evaluate",
-            "rate",
-            "commit",
-            "aggregate"
-        ]
-    );
+    assert_eq!(names, ROUND);
 }
 
 #[derive(serde::Deserialize)]
