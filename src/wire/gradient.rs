@@ -149,15 +149,15 @@ impl Expect<'_> {
 /// A `torch.save` archive (the reference network's format) is read by
 /// [`super::reference::decode_file`] into the same checked gradient.
 pub fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Reject> {
-    if super::reference::is_torch_archive(bytes) {
-        return super::reference::decode_file(bytes, expect);
-    }
     let cap = expect.size_cap();
     if bytes.len() as u64 > cap {
         return Err(Reject::TooLarge {
             size: bytes.len() as u64,
             cap,
         });
+    }
+    if super::reference::is_torch_archive(bytes) {
+        return super::reference::decode_file(bytes, expect);
     }
     let file = parse(bytes, HEADER_CAP)?;
     let meta = read_meta(&file, expect)?;

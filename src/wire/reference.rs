@@ -125,15 +125,9 @@ impl Staged {
     }
 }
 
-/// Reads and checks a reference gradient file held in memory; every failure is a [`Reject`].
-pub fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Reject> {
-    let cap = expect.size_cap();
-    if bytes.len() as u64 > cap {
-        return Err(Reject::TooLarge {
-            size: bytes.len() as u64,
-            cap,
-        });
-    }
+/// Reads and checks a reference gradient file held in memory, already checked against the
+/// size cap by [`super::gradient::decode_file`]; every failure is a [`Reject`].
+pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Reject> {
     let file = torch_save::read(bytes)?;
     let sd = file
         .root

@@ -91,12 +91,8 @@ fn collect_tensors<'t>(tree: &'t Tree, out: &mut Vec<&'t TensorRef>) {
 
 /// Bytes per element of a dtype the archive may hold.
 pub fn dtype_size(d: Dtype) -> usize {
-    match d {
-        Dtype::F64 | Dtype::I64 | Dtype::U64 => 8,
-        Dtype::F32 | Dtype::I32 | Dtype::U32 => 4,
-        Dtype::F16 | Dtype::BF16 | Dtype::I16 | Dtype::U16 => 2,
-        _ => 1,
-    }
+    // The unpickler only yields whole-byte dtypes (see `pickle::storage_dtype`).
+    d.bitsize() / 8
 }
 
 impl<'a> TorchFile<'a> {
