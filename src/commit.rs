@@ -4,7 +4,8 @@
 //! Each run: first reveal any commit whose reveal epoch has come (commit-reveal), then send
 //! the newest pending window's weights: `set_weights` where commit-reveal is off, a hash
 //! commit where it is on (uids, values and salt are written to the state before the commit
-//! leaves, so a restart can still reveal). The rate limit is read from the chain first: when
+//! leaves, so a restart can still reveal), or, where the subnet runs commit-reveal v4, a commit
+//! timelocked to the drand round at which the chain reveals it by itself. The rate limit is read from the chain first: when
 //! the next submission is not allowed yet, the run says from which block it is and changes
 //! nothing. A failed submission stays pending with its error and is retried by the next run;
 //! once a window's weights are sent, older pending windows are superseded.
@@ -12,6 +13,7 @@
 use crate::chain::calls::Call;
 use crate::chain::scale::{commit_hash, epoch_index, epoch_start, normalize_weights};
 use crate::chain::subtensor::{Included, WeightRules};
+use crate::chain::timelock;
 use crate::chain::wallet::Hotkey;
 use crate::chain::Chain;
 use crate::state::{now, State, Submission};
@@ -33,7 +35,8 @@ pub struct Options {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {
     pub window: u64,
-    /// `sent`, `committed`, `revealed`, `waiting`, `dry_run`, `failed`, `expired`, `superseded`.
+    /// `sent`, `committed`, `revealed`, `timelocked` (commit-reveal v4: sent, the chain reveals
+    /// it), `waiting`, `dry_run`, `failed`, `expired`, `superseded`.
     pub action: String,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +62,13 @@ impl Outcome {
     pub fn failed(&self) -> bool {
         self.action == "failed"
     }
+}
+
+/// One window's weights as the chain takes them.
+struct Weights {
+    uids: Vec<u16>,
+    values: Vec<u16>,
+    version_key: u64,
 }
 
 struct Run<'a> {
@@ -244,6 +254,21 @@ impl Run<'_> {
                 "commit-reveal needs the validator's hotkey (--wallet-name, --wallet-hotkey)"
             );
         };
+        match rules.commit_reveal_version {
+            3 => anyhow::bail!(
+                "subnet {netuid} of {} uses commit-reveal v3 (commit_crv3_weights), which gauntlet does not send: runtimes since mid-2025 use v4, which it does",
+                self.chain.describe()
+            ),
+            v if v >= 4 => {
+                let weights = Weights {
+                    uids,
+                    values,
+                    version_key,
+                };
+                return self.send_timelocked(s, rules, signer, weights);
+            }
+            _ => {}
+        }
         // The same weights keep the same salt across retries, so a commit that did land
         // before a crash is revealed with what it committed.
         let same = s.uids.as_ref() == Some(&uids)
@@ -287,6 +312,49 @@ impl Run<'_> {
                 o.detail,
                 self.eta(rules, o.next_block.unwrap_or(0))
             );
+            self.out.push(o);
+        }
+        Ok(())
+    }
+
+    /// Commit-reveal v4: the weights go out encrypted to the drand round at which the chain
+    /// reveals them itself, so once the commit is included nothing is left to do.
+    fn send_timelocked(
+        &mut self,
+        mut s: Submission,
+        rules: &WeightRules,
+        signer: &Hotkey,
+        w: Weights,
+    ) -> Result<()> {
+        let netuid = self.opts.netuid;
+        let tl = timelock::commit(
+            &signer.account,
+            &w.uids,
+            &w.values,
+            w.version_key,
+            &rules.schedule(netuid),
+            rules.reveal_period_epochs,
+            self.opts.block_seconds,
+        )?;
+        let call = Call::CommitTimelockedWeights {
+            netuid,
+            commit: tl.ciphertext,
+            reveal_round: tl.round,
+            commit_reveal_version: rules.commit_reveal_version,
+        };
+        if let Some((mut o, included)) = self.submit(s.window, &call, "timelocked")? {
+            s.uids = Some(w.uids);
+            s.values = Some(w.values);
+            s.version_key = Some(w.version_key);
+            s.attempts += 1;
+            o.next_block = Some(tl.reveal_block);
+            o.detail = format!(
+                "{}; the chain reveals them itself at drand round {}, at {}",
+                o.detail,
+                tl.round,
+                self.eta(rules, tl.reveal_block)
+            );
+            self.mark_sent(s, &o, &included)?;
             self.out.push(o);
         }
         Ok(())

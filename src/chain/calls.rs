@@ -35,6 +35,13 @@ pub enum Call {
         netuid: u16,
         bucket: BucketCommitment,
     },
+    /// Commit-reveal v4: weights the chain itself decrypts and applies at `reveal_round`.
+    CommitTimelockedWeights {
+        netuid: u16,
+        commit: Vec<u8>,
+        reveal_round: u64,
+        commit_reveal_version: u16,
+    },
 }
 
 fn u16s(v: &[u16]) -> Value {
@@ -93,6 +100,24 @@ impl Call {
                     ("version_key", Value::u128(*version_key as u128)),
                 ],
             ),
+            Call::CommitTimelockedWeights {
+                netuid,
+                commit,
+                reveal_round,
+                commit_reveal_version,
+            } => (
+                "SubtensorModule",
+                "commit_timelocked_weights",
+                vec![
+                    ("netuid", Value::u128(*netuid as u128)),
+                    ("commit", Value::from_bytes(commit)),
+                    ("reveal_round", Value::u128(*reveal_round as u128)),
+                    (
+                        "commit_reveal_version",
+                        Value::u128(*commit_reveal_version as u128),
+                    ),
+                ],
+            ),
             Call::SetCommitment { netuid, bucket } => (
                 "Commitments",
                 "set_commitment",
@@ -138,6 +163,15 @@ impl Call {
             } => format!(
                 "SubtensorModule.reveal_weights(netuid {netuid}, {} uids, version_key {version_key})",
                 uids.len()
+            ),
+            Call::CommitTimelockedWeights {
+                netuid,
+                commit,
+                reveal_round,
+                commit_reveal_version,
+            } => format!(
+                "SubtensorModule.commit_timelocked_weights(netuid {netuid}, {} encrypted bytes, drand round {reveal_round}, version {commit_reveal_version})",
+                commit.len()
             ),
             Call::SetCommitment { netuid, bucket } => format!(
                 "Commitments.set_commitment(netuid {netuid}, bucket {})",

@@ -89,6 +89,7 @@ impl Chain for LocalChain {
             commit_reveal_version: 0,
             tempo: 0,
             reveal_period_epochs: 0,
+            epoch_schedule: None,
         })
     }
 

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod local;
 pub mod scale;
 pub mod subtensor;
+pub mod timelock;
 pub mod wallet;
 
 pub use local::{BucketSpec, Clock, NetworkFile, PeerEntry};

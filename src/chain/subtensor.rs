@@ -5,6 +5,7 @@
 
 use super::calls::Call;
 use super::scale::{epoch_index, BucketCommitment, Registration};
+use super::timelock::EpochSchedule;
 use anyhow::{anyhow, Result};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -59,9 +60,18 @@ pub struct WeightRules {
     pub commit_reveal_version: u16,
     pub tempo: u16,
     pub reveal_period_epochs: u64,
+    /// The epoch schedule, on runtimes whose epochs the subnet owner can also trigger; on
+    /// older ones epochs follow the tempo alone ([`WeightRules::schedule`]).
+    pub epoch_schedule: Option<EpochSchedule>,
 }
 
 impl WeightRules {
+    /// When this subnet's epochs run, from the block the rules were read at.
+    pub fn schedule(&self, netuid: u16) -> EpochSchedule {
+        self.epoch_schedule
+            .unwrap_or_else(|| EpochSchedule::fixed(self.block, netuid, self.tempo))
+    }
+
     /// The first block at which a submission is allowed (the rate limit counts from the last one).
     pub fn next_allowed_block(&self) -> u64 {
         if self.last_update == 0 {
@@ -304,7 +314,24 @@ impl Subtensor {
                 )
                 .await
                 .unwrap_or(1),
+                epoch_schedule: Self::epoch_schedule(&at, netuid, block).await,
             })
+        })
+    }
+
+    /// The subnet's epoch schedule, where the runtime keeps one (`None` where it does not).
+    async fn epoch_schedule(at: &AtBlock, netuid: u16, block: u64) -> Option<EpochSchedule> {
+        let read =
+            |entry: &'static str| Self::value::<_, u64>(at, "SubtensorModule", entry, (netuid,));
+        Some(EpochSchedule {
+            last_epoch_block: read("LastEpochBlock").await.ok()?,
+            pending_epoch_at: read("PendingEpochAt").await.ok()?,
+            epoch_index: read("SubnetEpochIndex").await.ok()?,
+            tempo: Self::value::<_, u16>(at, "SubtensorModule", "Tempo", (netuid,))
+                .await
+                .ok()? as u64,
+            blocks_since_last_step: read("BlocksSinceLastStep").await.ok()?,
+            block,
         })
     }
 
