@@ -70,6 +70,7 @@ fn main() {
             })
             .collect(),
         unlisted: Vec::new(),
+        commit_reveal: None,
         base: Default::default(),
     };
     let dir = tempfile::tempdir().unwrap();

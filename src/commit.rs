@@ -99,7 +99,7 @@ pub fn commit(
     }
     let rules = chain.weight_rules(signer)?;
     if let Some(h) = signer {
-        if rules.uid.is_none() && rules.tempo > 0 {
+        if rules.uid.is_none() && chain.requires_registration() {
             anyhow::bail!(
                 "the hotkey {} is not registered on subnet {} of {}: register it (btcli subnets register) before setting weights",
                 h.ss58,
@@ -119,7 +119,8 @@ pub fn commit(
 
 impl Run<'_> {
     fn eta(&self, rules: &WeightRules, block: u64) -> String {
-        let secs = block.saturating_sub(rules.block) as f64 * self.opts.block_seconds;
+        let per_block = rules.block_seconds.unwrap_or(self.opts.block_seconds);
+        let secs = block.saturating_sub(rules.block) as f64 * per_block;
         format!("block {block} (about {secs:.0} s from now)")
     }
 
@@ -328,13 +329,14 @@ impl Run<'_> {
     ) -> Result<()> {
         let netuid = self.opts.netuid;
         let tl = timelock::commit(
-            &signer.account,
-            &w.uids,
-            &w.values,
-            w.version_key,
+            &timelock::payload(&signer.account, &w.uids, &w.values, w.version_key),
             &rules.schedule(netuid),
             rules.reveal_period_epochs,
-            self.opts.block_seconds,
+            rules.block_seconds.unwrap_or(self.opts.block_seconds),
+            &rules
+                .beacon_key
+                .clone()
+                .unwrap_or_else(timelock::quicknet_key),
         )?;
         let call = Call::CommitTimelockedWeights {
             netuid,

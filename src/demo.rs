@@ -215,6 +215,7 @@ impl Net {
                     })
                     .collect(),
                 unlisted: Vec::new(),
+                commit_reveal: None,
                 base: dir.clone(),
             }
         };

@@ -359,6 +359,90 @@ fn commit_to_the_local_ledger_sends_the_newest_window_once() {
 }
 
 #[test]
+fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let net = d.join("network.yaml");
+    std::fs::write(
+        &net,
+        "clock:\n  genesis: 2026-01-01T00:00:00Z\n  window_seconds: 2\npeers: []\n\
+         commit_reveal:\n  tempo: 1\n  beacon_seed: local test beacon\n",
+    )
+    .unwrap();
+    let state = d.join("state.db");
+    pending_state(&state, &[5, 6]);
+    let wallets = d.join("wallets");
+    let ss58 = make_wallet(&wallets, "v", "hk");
+    let wallet_args = [
+        "--wallet-path",
+        wallets.to_str().unwrap(),
+        "--wallet-name",
+        "v",
+        "--wallet-hotkey",
+        "hk",
+    ];
+
+    // Without the hotkey there is nothing to commit with: refused, nothing sent.
+    let out = gauntlet(d)
+        .args(["commit", "--network", "network.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("hotkey"), "{}", stderr(&out));
+
+    let out = ok(gauntlet(d)
+        .args(["commit", "--network", "network.yaml"])
+        .args(wallet_args));
+    let said = stderr(&out);
+    assert!(
+        said.contains("timelocked") && said.contains("drand round"),
+        "{said}"
+    );
+    // Sealed: the ledger has the commit but cannot read its weights before the round.
+    let ledger = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
+    assert_eq!(ledger.len(), 1);
+    let t = ledger[0].timelocked.clone().unwrap();
+    assert_eq!(t.state, "sealed");
+    assert!(ledger[0].uids.is_empty());
+    assert_eq!(
+        submissions(&state)
+            .iter()
+            .map(|s| (s.window, s.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(5, "superseded"), (6, "sent")]
+    );
+
+    // The round comes (two-second windows: a few seconds) and the chain opens it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let opened = loop {
+        let l = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
+        if l[0].timelocked.as_ref().unwrap().state != "sealed" {
+            break l;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "round {} never came",
+            t.reveal_round
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(opened[0].timelocked.as_ref().unwrap().state, "revealed");
+    assert_eq!(opened[0].uids, vec![1, 2]);
+    assert_eq!(opened[0].weights, vec![65535, 28086]);
+    assert_eq!(opened[0].validator, ss58);
+
+    // A commit made under another seed does not open: the chain drops it, with why.
+    let other = std::fs::read_to_string(&net)
+        .unwrap()
+        .replace("local test beacon", "another beacon");
+    std::fs::write(&net, other).unwrap();
+    let l = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
+    let state_now = &l[0].timelocked.as_ref().unwrap().state;
+    assert!(state_now.starts_with("dropped"), "{state_now}");
+    assert!(l[0].uids.is_empty());
+}
+
+#[test]
 fn an_unreachable_chain_fails_in_bounded_time_naming_it_and_weights_stay_pending() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -225,7 +225,14 @@ fn a_commit_is_aimed_at_a_future_round_and_sized_for_the_chain() {
     let sched = EpochSchedule::fixed(1_000_000, 3, 360);
     let uids: Vec<u16> = (0..256).collect();
     let values = vec![256u16; 256];
-    let c = timelock::commit(&[3; 32], &uids, &values, 1, &sched, 1, 12.0).unwrap();
+    let c = timelock::commit(
+        &timelock::payload(&[3; 32], &uids, &values, 1),
+        &sched,
+        1,
+        12.0,
+        &timelock::quicknet_key(),
+    )
+    .unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -235,7 +242,14 @@ fn a_commit_is_aimed_at_a_future_round_and_sized_for_the_chain() {
     assert!(c.round >= current_round + ahead - 1 && c.round <= current_round + ahead + 1);
     assert!(c.ciphertext.len() <= timelock::MAX_COMMIT_BYTES);
     let too_many: Vec<u16> = (0..2000).collect();
-    let err = timelock::commit(&[3; 32], &too_many, &too_many, 1, &sched, 1, 12.0).unwrap_err();
+    let err = timelock::commit(
+        &timelock::payload(&[3; 32], &too_many, &too_many, 1),
+        &sched,
+        1,
+        12.0,
+        &timelock::quicknet_key(),
+    )
+    .unwrap_err();
     assert!(
         format!("{err:#}").contains("over the chain's limit"),
         "{err:#}"

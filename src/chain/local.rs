@@ -18,9 +18,30 @@ pub struct NetworkFile {
     /// they get a `missing` record that says why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unlisted: Vec<Unlisted>,
+    /// Weights by commit-reveal v4, as most subnets take them (absent: by `set_weights`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_reveal: Option<LocalCommitReveal>,
     /// The folder relative bucket paths are resolved against (the file's own folder).
     #[serde(skip)]
     pub base: PathBuf,
+}
+
+/// A local chain that takes weights as a commit-reveal v4 subnet does: timelocked to a round
+/// of a local beacon (drand's stand-in, [`LocalBeacon`](crate::chain::timelock::LocalBeacon)),
+/// and revealed into the ledger once that round has come. A window counts as a block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalCommitReveal {
+    /// Windows per epoch.
+    pub tempo: u16,
+    #[serde(default = "one_epoch")]
+    pub reveal_period_epochs: u64,
+    /// Seed of the local beacon's key (any text: it only lets this file's chain open commits).
+    pub beacon_seed: String,
+}
+
+fn one_epoch() -> u64 {
+    1
 }
 
 /// When each window starts: `genesis + window · window_seconds`, unless `windows` gives the

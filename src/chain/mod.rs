@@ -28,6 +28,10 @@ pub trait Chain {
     fn network(&self, window: u64) -> Result<NetworkFile>;
     /// The window the chain is in now.
     fn current_window(&self) -> Result<u64>;
+    /// Whether a hotkey must be registered on the subnet to send weights.
+    fn requires_registration(&self) -> bool {
+        true
+    }
     /// What decides when and how this hotkey may set weights now.
     fn weight_rules(&self, hotkey: Option<&Hotkey>) -> Result<WeightRules>;
     /// The SCALE call data of a call, where the chain has metadata to encode it.

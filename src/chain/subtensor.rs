@@ -63,6 +63,11 @@ pub struct WeightRules {
     /// The epoch schedule, on runtimes whose epochs the subnet owner can also trigger; on
     /// older ones epochs follow the tempo alone ([`WeightRules::schedule`]).
     pub epoch_schedule: Option<EpochSchedule>,
+    /// The beacon timelocked commits are encrypted to (compressed G2): `None` is drand's
+    /// quicknet, as on subtensor.
+    pub beacon_key: Option<Vec<u8>>,
+    /// Seconds per block where the chain knows it (`None`: the config's `chain.block_seconds`).
+    pub block_seconds: Option<f64>,
 }
 
 impl WeightRules {
@@ -315,6 +320,8 @@ impl Subtensor {
                 .await
                 .unwrap_or(1),
                 epoch_schedule: Self::epoch_schedule(&at, netuid, block).await,
+                beacon_key: None,
+                block_seconds: None,
             })
         })
     }
@@ -474,6 +481,7 @@ impl super::Chain for SubtensorChain {
             },
             peers,
             unlisted,
+            commit_reveal: None,
             base: Default::default(),
         })
     }

@@ -46,6 +46,69 @@ pub fn payload(hotkey: &[u8; 32], uids: &[u16], values: &[u16], version_key: u64
     out
 }
 
+/// What a timelocked commit says when opened: the committing hotkey and its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payload {
+    pub hotkey: Vec<u8>,
+    pub uids: Vec<u16>,
+    pub values: Vec<u16>,
+    pub version_key: u64,
+}
+
+/// Decodes an opened commit, refusing trailing bytes.
+pub fn decode_payload(bytes: &[u8]) -> Result<Payload> {
+    use parity_scale_codec::DecodeAll;
+    let (hotkey, uids, values, version_key) =
+        <(Vec<u8>, Vec<u16>, Vec<u16>, u64)>::decode_all(&mut &bytes[..])
+            .map_err(|e| anyhow::anyhow!("the opened commit is not a WeightsTlockPayload: {e}"))?;
+    Ok(Payload {
+        hotkey,
+        uids,
+        values,
+        version_key,
+    })
+}
+
+/// The quicknet round current at Unix time `now` (rounds start at 1 at genesis).
+pub fn round_at(now: f64) -> u64 {
+    (((now - QUICKNET_GENESIS as f64) / QUICKNET_PERIOD as f64).floor() as u64).max(1)
+}
+
+/// A stand-in for drand on a local network: a BLS key derived from a seed signs each round,
+/// on quicknet's clock. Its key is no one's secret; it only lets a local chain open commits.
+pub struct LocalBeacon {
+    secret: <TinyBLS381 as EngineBLS>::Scalar,
+}
+
+impl LocalBeacon {
+    pub fn from_seed(seed: &str) -> LocalBeacon {
+        use ark_ff::PrimeField;
+        let digest =
+            sha2::Sha256::digest([&b"gauntlet local beacon\n"[..], seed.as_bytes()].concat());
+        LocalBeacon {
+            secret: PrimeField::from_le_bytes_mod_order(&digest),
+        }
+    }
+
+    pub fn public_key(&self) -> Vec<u8> {
+        use ark_ec::PrimeGroup;
+        let key = <TinyBLS381 as EngineBLS>::PublicKeyGroup::generator() * self.secret;
+        let mut out = Vec::new();
+        key.serialize_compressed(&mut out)
+            .expect("a G2 point serializes");
+        out
+    }
+
+    /// The round's signature, which opens what was encrypted to it.
+    pub fn signature(&self, round: u64) -> Vec<u8> {
+        let sig = identity(round).extract::<TinyBLS381>(self.secret).0;
+        let mut out = Vec::new();
+        sig.serialize_compressed(&mut out)
+            .expect("a G1 point serializes");
+        out
+    }
+}
+
 /// The beacon's identity for a round.
 fn identity(round: u64) -> Identity {
     Identity::new(b"", &sha2::Sha256::digest(round.to_be_bytes()))
@@ -229,8 +292,7 @@ impl EpochSchedule {
 /// current a few blocks after it, by wall-clock time `now` (Unix seconds) and the block time.
 pub fn reveal_round(reveal_block: u64, block: u64, block_seconds: f64, now: f64) -> u64 {
     let blocks = (reveal_block + SECURITY_BLOCKS).saturating_sub(block);
-    let at = now + blocks as f64 * block_seconds;
-    (((at - QUICKNET_GENESIS as f64) / QUICKNET_PERIOD as f64).floor() as u64).max(1)
+    round_at(now + blocks as f64 * block_seconds)
 }
 
 /// Quicknet's public key as bytes.
@@ -246,15 +308,14 @@ pub struct TimelockedCommit {
     pub reveal_block: u64,
 }
 
-/// Encrypts a hotkey's weights for the round in which the chain will reveal them.
+/// Encrypts a [`payload`], to the beacon with `beacon_key`, for the round in which the chain
+/// will reveal it.
 pub fn commit(
-    hotkey: &[u8; 32],
-    uids: &[u16],
-    values: &[u16],
-    version_key: u64,
+    plaintext: &[u8],
     schedule: &EpochSchedule,
     reveal_period_epochs: u64,
     block_seconds: f64,
+    beacon_key: &[u8],
 ) -> Result<TimelockedCommit> {
     let reveal_block = schedule.first_reveal_block(reveal_period_epochs)?;
     let now = std::time::SystemTime::now()
@@ -262,8 +323,7 @@ pub fn commit(
         .map(|d| d.as_secs_f64())
         .unwrap_or_default();
     let round = reveal_round(reveal_block, schedule.block, block_seconds, now);
-    let plaintext = payload(hotkey, uids, values, version_key);
-    let ciphertext = encrypt(&plaintext, round, &quicknet_key())?;
+    let ciphertext = encrypt(plaintext, round, beacon_key)?;
     anyhow::ensure!(
         ciphertext.len() <= MAX_COMMIT_BYTES,
         "the encrypted weights are {} bytes, over the chain's limit of {MAX_COMMIT_BYTES}: send fewer uids",
