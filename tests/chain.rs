@@ -494,3 +494,22 @@ fn an_unreachable_chain_fails_in_bounded_time_naming_it_and_weights_stay_pending
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].status, "pending");
 }
+
+#[test]
+fn the_window_clock_follows_explicit_starts() {
+    use gauntlet::chain::local::parse_time;
+    let t = |s: &str| parse_time(s).unwrap();
+    let mut clock = gauntlet::chain::Clock {
+        genesis: "2026-01-01T00:00:00Z".into(),
+        window_seconds: 100.0,
+        windows: Default::default(),
+    };
+    assert_eq!(clock.window_at(t("2026-01-01T00:05:00Z")).unwrap(), 3);
+    // Window 3 started late (a slow block): at 300 s it has not begun.
+    clock.windows.insert(3, "2026-01-01T00:06:00Z".into());
+    assert_eq!(clock.window_at(t("2026-01-01T00:05:00Z")).unwrap(), 2);
+    assert_eq!(clock.window_at(t("2026-01-01T00:06:00Z")).unwrap(), 3);
+    // A clock kept by hand (the demo's) runs ahead of the formula.
+    clock.windows.insert(9, "2026-01-01T00:06:30Z".into());
+    assert_eq!(clock.window_at(t("2026-01-01T00:06:40Z")).unwrap(), 9);
+}

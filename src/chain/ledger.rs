@@ -9,7 +9,7 @@
 
 use super::calls::Call;
 use super::local::{format_time, NetworkFile};
-use super::subtensor::{Included, WeightRules};
+use super::subtensor::{ss58, Included, WeightRules};
 use super::timelock::{self, LocalBeacon};
 use super::wallet::Hotkey;
 use super::Chain;
@@ -223,7 +223,7 @@ fn open_commit(e: &mut LedgerEntry, beacon: Option<&LocalBeacon>, round: u64) {
         .and_then(|ct| timelock::decrypt(&ct, &beacon.signature(t.reveal_round)))
         .and_then(|bytes| timelock::decode_payload(&bytes));
     match opened {
-        Ok(p) if super::wallet::ss58(&p.hotkey).as_deref() == Some(e.validator.as_str()) => {
+        Ok(p) if <[u8; 32]>::try_from(&p.hotkey[..]).is_ok_and(|h| ss58(&h) == e.validator) => {
             e.uids = p.uids;
             e.weights = p.values;
             e.version_key = p.version_key;

@@ -134,11 +134,28 @@ impl Clock {
         Ok((open, open + Duration::from_secs_f64(delta_seconds.max(0.0))))
     }
 
-    /// The window a time falls in.
+    /// The window a time falls in: the last one started by then, explicit starts (a chain's
+    /// block times, the demo's own clock) taking precedence over the formula.
     pub fn window_at(&self, t: SystemTime) -> Result<u64> {
         let genesis = parse_time(&self.genesis)?;
         let since = t.duration_since(genesis).unwrap_or_default().as_secs_f64();
-        Ok((since / self.window_seconds).floor() as u64)
+        let mut w = (since / self.window_seconds).floor() as u64;
+        for (&n, start) in &self.windows {
+            if n > w && parse_time(start)? <= t {
+                w = n;
+            }
+        }
+        while w > 0
+            && self
+                .windows
+                .get(&w)
+                .map(|s| parse_time(s))
+                .transpose()?
+                .is_some_and(|s| s > t)
+        {
+            w -= 1;
+        }
+        Ok(w)
     }
 }
 

@@ -195,30 +195,44 @@ impl Subtensor {
             .map_err(|e| format!("{pallet}.{entry}: {e}"))
     }
 
+    /// Every entry of a storage map under the subnet's prefix, as (key bytes, value bytes).
+    async fn entries<K: StorageKeys>(
+        at: &AtBlock,
+        pallet: &str,
+        entry: &str,
+        netuid: u16,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>
+    where
+        (u16,): subxt::storage::PrefixOf<K>,
+    {
+        let mut it = at
+            .storage()
+            .iter(storage_bytes::<K>(pallet, entry), (netuid,))
+            .await
+            .map_err(|e| format!("{pallet}.{entry}: {e}"))?;
+        let mut out = Vec::new();
+        while let Some(kv) = it.next().await {
+            let kv = kv.map_err(|e| format!("{pallet}.{entry}: {e}"))?;
+            out.push((kv.key_bytes().to_vec(), kv.value().bytes().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// The subnet's registered uids with hotkey, stake, permit and last update.
     pub fn metagraph(&self) -> Result<Vec<Neuron>> {
         let netuid = self.netuid;
         let at = self.at_current()?;
         self.run("reading the metagraph", async {
             let mut keys = BTreeMap::new();
-            let mut it = at
-                .storage()
-                .iter(
-                    storage_bytes::<(u16, u16)>("SubtensorModule", "Keys"),
-                    (netuid,),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            while let Some(kv) = it.next().await {
-                let kv = kv.map_err(|e| e.to_string())?;
-                let key = kv.key_bytes();
-                let value = kv.value().bytes();
+            for (key, value) in
+                Self::entries::<(u16, u16)>(&at, "SubtensorModule", "Keys", netuid).await?
+            {
                 if key.len() < 2 || value.len() != 32 {
                     continue;
                 }
                 let uid = u16::from_le_bytes([key[key.len() - 2], key[key.len() - 1]]);
                 let mut hotkey = [0u8; 32];
-                hotkey.copy_from_slice(value);
+                hotkey.copy_from_slice(&value);
                 keys.insert(uid, hotkey);
             }
             let permits: Vec<bool> =
@@ -251,23 +265,15 @@ impl Subtensor {
         let at = self.at_current()?;
         self.run("reading the commitments", async {
             let mut out = BTreeMap::new();
-            let mut it = at
-                .storage()
-                .iter(
-                    storage_bytes::<(u16, [u8; 32])>("Commitments", "CommitmentOf"),
-                    (netuid,),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            while let Some(kv) = it.next().await {
-                let kv = kv.map_err(|e| e.to_string())?;
-                let key = kv.key_bytes();
+            for (key, value) in
+                Self::entries::<(u16, [u8; 32])>(&at, "Commitments", "CommitmentOf", netuid).await?
+            {
                 if key.len() < 32 {
                     continue;
                 }
                 let mut hotkey = [0u8; 32];
                 hotkey.copy_from_slice(&key[key.len() - 32..]);
-                let parsed = Registration::decode(kv.value().bytes())
+                let parsed = Registration::decode(&value)
                     .map_err(|e| format!("the stored commitment does not decode: {e}"))
                     .and_then(|r| BucketCommitment::from_registration(&r));
                 out.insert(hotkey, parsed);
@@ -392,7 +398,7 @@ pub fn ss58(account: &[u8; 32]) -> String {
 }
 
 /// Subtensor as gauntlet's [`Chain`]: peers from the metagraph and the reference's bucket
-/// commitments, weights by `set_weights` or hash commit-reveal.
+/// commitments, weights by `set_weights`, hash commit-reveal (v2) or timelocked commits (v4).
 pub struct SubtensorChain {
     chain: Subtensor,
     blocks_per_window: u64,

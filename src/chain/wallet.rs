@@ -133,9 +133,3 @@ impl Hotkey {
 fn bip39_parse(phrase: &str) -> Result<subxt_signer::bip39::Mnemonic> {
     Ok(subxt_signer::bip39::Mnemonic::parse(phrase)?)
 }
-
-/// The ss58 address (prefix 42) of a 32-byte account; `None` for any other length.
-pub fn ss58(account: &[u8]) -> Option<String> {
-    let bytes: [u8; 32] = account.try_into().ok()?;
-    Some(subxt::utils::AccountId32(bytes).to_string())
-}
