@@ -2,7 +2,15 @@
 //! in the tests): gauntlet's fetch stage against a boto3 thread-pool download of the same
 //! objects (benches/reference/fetch_ref.py), both streaming to files with SHA-256, in one run.
 //!
-//!     cargo bench --bench fetch [-- --objects N --mib M --concurrency C]
+//! Two setups, each with the two clients interleaved over `--trials` rounds (fresh cache and
+//! output folders every time) and the medians compared:
+//! - shared: server and client on the same cores, as the tests run them. On a small machine
+//!   the server's own CPU sets the pace for both clients.
+//! - separate cores: the server pinned to the first half of the CPUs and the clients to the
+//!   second half, as a validator meets R2, whose servers are not on its machine. This measures
+//!   the clients.
+//!
+//!     cargo bench --bench fetch [-- --objects N --mib M --concurrency C --trials T]
 
 mod common;
 
@@ -13,128 +21,224 @@ use gauntlet::chain::{BucketSpec, Clock, NetworkFile, PeerEntry};
 use gauntlet::record::Record;
 use gauntlet::secret::Secret;
 use gauntlet::store::{S3Store, Store};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Wall and client CPU seconds of one download of every object.
+struct Trial {
+    wall: f64,
+    cpu: f64,
+}
+
+struct Bench {
+    server: s3::S3Server,
+    keys: Vec<String>,
+    network: NetworkFile,
+    concurrency: usize,
+    bytes: u64,
+}
 
 fn main() {
     let objects = common::arg("--objects", 64) as u16;
     let mib = common::arg("--mib", 28);
     let concurrency = common::arg("--concurrency", 16);
-    let server = s3::S3Server::start();
-    let spec = BucketSpec {
-        url: "s3://bench".into(),
-        endpoint: Some(server.endpoint()),
-        region: Some("us-east-1".into()),
-        access_key_id: Some(Secret::new(s3::ACCESS_KEY)),
-        secret_access_key: Some(Secret::new(s3::SECRET_KEY)),
-    };
-    let store = S3Store::open("bench", &spec).unwrap();
-    store.create_bucket().unwrap();
-    let keys: Vec<String> = (1..=objects)
-        .map(|uid| gauntlet::wire::gradient_key(0, uid, "1"))
-        .collect();
-    let t0 = Instant::now();
-    std::thread::scope(|s| {
-        for chunk in keys.chunks(keys.len().div_ceil(8)) {
-            let store = &store;
-            s.spawn(move || {
-                for key in chunk {
-                    let body: Vec<u8> = (0..mib << 20)
-                        .map(|i| {
-                            (i as u32)
-                                .wrapping_mul(2654435761)
-                                .wrapping_add(key.len() as u32) as u8
-                        })
-                        .collect();
-                    store.put(key, &body).unwrap();
-                }
-            });
-        }
-    });
-    eprintln!(
-        "uploaded {objects} × {mib} MiB in {:.1} s",
-        t0.elapsed().as_secs_f64()
+    let trials = common::arg("--trials", 3).max(1);
+    let bench = Bench::upload(objects, mib, concurrency);
+    println!(
+        "fetching {objects} objects of {mib} MiB from a local S3 server, {concurrency} at a time, median of {trials} interleaved trials:"
     );
+    bench.compare("shared cores", trials);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus >= 2 {
+        let (server, client) = (
+            format!("0-{}", cpus / 2 - 1),
+            format!("{}-{}", cpus / 2, cpus - 1),
+        );
+        pin(bench.server.pid().expect("the server runs"), &server);
+        pin(std::process::id(), &client);
+        bench.compare(
+            &format!("separate cores (server {server}, clients {client})"),
+            trials,
+        );
+    }
+}
 
-    let network = NetworkFile {
-        clock: Clock {
-            genesis: "2026-01-01T00:00:00Z".into(),
-            window_seconds: 96.0,
-            windows: Default::default(),
-        },
-        peers: (1..=objects)
-            .map(|uid| PeerEntry {
-                uid,
-                hotkey: String::new(),
-                stake: 0.0,
-                bucket: spec.clone(),
-            })
-            .collect(),
-        unlisted: Vec::new(),
-        commit_reveal: None,
-        base: Default::default(),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let opts = gauntlet::fetch::Options {
-        compat: Default::default(),
-        cache: dir.path().join("cache"),
-        concurrency,
-        attempts: 4,
-        backoff: Duration::from_millis(250),
-        max_bytes: (mib as u64 + 1) << 20,
-        max_sync_bytes: 1 << 20,
-        version: "1".into(),
-    };
-    let records: Vec<Record> = network.records(0);
-    let cpu0 = cpu_seconds();
-    let t0 = Instant::now();
-    let (out, stats) = gauntlet::fetch::fetch(records, &network, &opts, &|| {}).unwrap();
-    let ours = t0.elapsed().as_secs_f64();
-    let our_cpu = cpu_seconds() - cpu0;
-    assert!(
-        out.iter().all(|r| r.status.is_ok()),
-        "{:?}",
-        out.iter().map(|r| &r.reason).collect::<Vec<_>>()
-    );
-
-    let python = common::python();
-    let out_dir = dir.path().join("boto3");
-    std::fs::create_dir_all(&out_dir).unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/reference/fetch_ref.py"
-    );
-    let out = std::process::Command::new(python)
-        .args([
-            script,
-            &server.endpoint(),
-            "bench",
-            s3::ACCESS_KEY,
-            s3::SECRET_KEY,
-            out_dir.to_str().unwrap(),
-            &concurrency.to_string(),
-        ])
-        .args(&keys)
+/// Pins every thread of a process (and what it starts later) to a CPU list.
+fn pin(pid: u32, cpus: &str) {
+    let out = Command::new("taskset")
+        .args(["-a", "-c", "-p", cpus, &pid.to_string()])
         .output()
-        .expect("run the boto3 reference (scripts/setup installs boto3)");
+        .expect("taskset (util-linux)");
     assert!(
         out.status.success(),
-        "boto3 reference failed: {}",
+        "taskset: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let reference: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let theirs = reference["seconds"].as_f64().unwrap();
-    let total = stats.bytes_downloaded as f64 / (1 << 20) as f64;
-    println!(
-        "fetching {objects} objects of {mib} MiB from a local S3 server, {concurrency} at a time:"
-    );
-    let their_cpu = reference["cpu_seconds"].as_f64().unwrap();
-    println!("  gauntlet fetch (HEAD, GET, SHA-256, cache)   {ours:6.2} s  {:7.0} MiB/s  client CPU {our_cpu:5.2} s", total / ours);
-    println!("  boto3 thread pool (GET, SHA-256, file)        {theirs:6.2} s  {:7.0} MiB/s  client CPU {their_cpu:5.2} s", total / theirs);
-    println!(
-        "  ratio {:.2}x wall, {:.2}x client CPU (the S3 server shares the same cores)",
-        theirs / ours,
-        their_cpu / our_cpu
-    );
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+impl Bench {
+    fn upload(objects: u16, mib: usize, concurrency: usize) -> Bench {
+        let server = s3::S3Server::start();
+        let spec = BucketSpec {
+            url: "s3://bench".into(),
+            endpoint: Some(server.endpoint()),
+            region: Some("us-east-1".into()),
+            access_key_id: Some(Secret::new(s3::ACCESS_KEY)),
+            secret_access_key: Some(Secret::new(s3::SECRET_KEY)),
+        };
+        let store = S3Store::open("bench", &spec).unwrap();
+        store.create_bucket().unwrap();
+        let keys: Vec<String> = (1..=objects)
+            .map(|uid| gauntlet::wire::gradient_key(0, uid, "1"))
+            .collect();
+        let t0 = Instant::now();
+        std::thread::scope(|s| {
+            for chunk in keys.chunks(keys.len().div_ceil(8)) {
+                let store = &store;
+                s.spawn(move || {
+                    for key in chunk {
+                        let body: Vec<u8> = (0..mib << 20)
+                            .map(|i| {
+                                (i as u32)
+                                    .wrapping_mul(2654435761)
+                                    .wrapping_add(key.len() as u32)
+                                    as u8
+                            })
+                            .collect();
+                        store.put(key, &body).unwrap();
+                    }
+                });
+            }
+        });
+        eprintln!(
+            "uploaded {objects} × {mib} MiB in {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+        let network = NetworkFile {
+            clock: Clock {
+                genesis: "2026-01-01T00:00:00Z".into(),
+                window_seconds: 96.0,
+                windows: Default::default(),
+            },
+            peers: (1..=objects)
+                .map(|uid| PeerEntry {
+                    uid,
+                    hotkey: String::new(),
+                    stake: 0.0,
+                    bucket: spec.clone(),
+                })
+                .collect(),
+            unlisted: Vec::new(),
+            commit_reveal: None,
+            base: Default::default(),
+        };
+        Bench {
+            server,
+            keys,
+            network,
+            concurrency,
+            bytes: objects as u64 * ((mib as u64) << 20),
+        }
+    }
+
+    /// Interleaves the two clients (ours, theirs, theirs, ours, …) and prints the medians.
+    fn compare(&self, setup: &str, trials: usize) {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for t in 0..trials {
+            let dir = tempfile::tempdir().unwrap();
+            if t % 2 == 0 {
+                ours.push(self.gauntlet(dir.path()));
+                theirs.push(self.boto3(dir.path()));
+            } else {
+                theirs.push(self.boto3(dir.path()));
+                ours.push(self.gauntlet(dir.path()));
+            }
+        }
+        let mib = self.bytes as f64 / (1 << 20) as f64;
+        let row = |name: &str, v: &[Trial]| {
+            let wall = median(v.iter().map(|t| t.wall).collect());
+            let cpu = median(v.iter().map(|t| t.cpu).collect());
+            println!(
+                "    {name:44} {wall:6.2} s  {:5.0} MiB/s  client CPU {cpu:5.2} s",
+                mib / wall
+            );
+            (wall, cpu)
+        };
+        println!("  {setup}:");
+        let (w1, c1) = row("gauntlet fetch (HEAD, GET, SHA-256, cache)", &ours);
+        let (w2, c2) = row("boto3 thread pool (GET, SHA-256, file)", &theirs);
+        println!("    ratio {:.2}x wall, {:.2}x client CPU", w2 / w1, c2 / c1);
+    }
+
+    fn gauntlet(&self, dir: &Path) -> Trial {
+        let opts = gauntlet::fetch::Options {
+            compat: Default::default(),
+            cache: dir.join("cache"),
+            concurrency: self.concurrency,
+            attempts: 4,
+            backoff: Duration::from_millis(250),
+            max_bytes: self.bytes,
+            max_sync_bytes: 1 << 20,
+            version: "1".into(),
+        };
+        let records: Vec<Record> = self.network.records(0);
+        let cpu0 = cpu_seconds();
+        let t0 = Instant::now();
+        let (out, stats) = gauntlet::fetch::fetch(records, &self.network, &opts, &|| {}).unwrap();
+        let wall = t0.elapsed().as_secs_f64();
+        assert!(
+            out.iter().all(|r| r.status.is_ok()),
+            "{:?}",
+            out.iter().map(|r| &r.reason).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            stats.bytes_downloaded, self.bytes,
+            "everything downloaded afresh"
+        );
+        Trial {
+            wall,
+            cpu: cpu_seconds() - cpu0,
+        }
+    }
+
+    fn boto3(&self, dir: &Path) -> Trial {
+        let out_dir = dir.join("boto3");
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/benches/reference/fetch_ref.py"
+        );
+        let out = Command::new(common::python())
+            .args([
+                script,
+                &self.server.endpoint(),
+                "bench",
+                s3::ACCESS_KEY,
+                s3::SECRET_KEY,
+                out_dir.to_str().unwrap(),
+                &self.concurrency.to_string(),
+            ])
+            .args(&self.keys)
+            .output()
+            .expect("run the boto3 reference (scripts/setup installs boto3)");
+        assert!(
+            out.status.success(),
+            "boto3 reference failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["bytes"].as_u64(), Some(self.bytes));
+        Trial {
+            wall: r["seconds"].as_f64().unwrap(),
+            cpu: r["cpu_seconds"].as_f64().unwrap(),
+        }
+    }
 }
 
 /// User + system CPU seconds of this process so far.

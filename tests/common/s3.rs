@@ -108,6 +108,11 @@ impl S3Server {
         panic!("the test S3 server did not become ready on port {p}:\n{log}");
     }
 
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
