@@ -287,6 +287,23 @@ fn hotkeys_from_bittensor_wallet_files_give_their_address() {
     assert!(err.contains("damaged") && !err.contains(&seed), "{err}");
 }
 
+/// A validator's wallet in `dir/wallets`, made by bittensor-wallet: its address and the
+/// flags that name it.
+fn validator_wallet(dir: &Path) -> (String, Vec<String>) {
+    let wallets = dir.join("wallets");
+    let ss58 = make_wallet(&wallets, "v", "hk");
+    let path = wallets.to_str().unwrap();
+    let args = [
+        "--wallet-path",
+        path,
+        "--wallet-name",
+        "v",
+        "--wallet-hotkey",
+        "hk",
+    ];
+    (ss58, args.map(String::from).to_vec())
+}
+
 /// A state with weights pending for the given windows.
 fn pending_state(path: &Path, windows: &[u64]) {
     let mut state = gauntlet::state::State::open(path, std::time::Duration::from_secs(5)).unwrap();
@@ -323,18 +340,10 @@ fn commit_to_the_local_ledger_sends_the_newest_window_once() {
     assert!(!d.join("ledger.jsonl").exists(), "a dry run sends nothing");
     assert!(submissions(&state).iter().all(|s| s.status == "pending"));
 
-    let wallets = d.join("wallets");
-    let ss58 = make_wallet(&wallets, "v", "hk");
+    let (ss58, wallet_args) = validator_wallet(d);
     ok(gauntlet(d)
         .args(["commit", "--network", "network.yaml"])
-        .args([
-            "--wallet-path",
-            wallets.to_str().unwrap(),
-            "--wallet-name",
-            "v",
-            "--wallet-hotkey",
-            "hk",
-        ]));
+        .args(&wallet_args));
     let ledger = gauntlet::chain::ledger::LocalChain::ledger(&d.join("network.yaml")).unwrap();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[0].uids, vec![1, 2]);
@@ -371,16 +380,7 @@ fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed()
     .unwrap();
     let state = d.join("state.db");
     pending_state(&state, &[5, 6]);
-    let wallets = d.join("wallets");
-    let ss58 = make_wallet(&wallets, "v", "hk");
-    let wallet_args = [
-        "--wallet-path",
-        wallets.to_str().unwrap(),
-        "--wallet-name",
-        "v",
-        "--wallet-hotkey",
-        "hk",
-    ];
+    let (ss58, wallet_args) = validator_wallet(d);
 
     // Without the hotkey there is nothing to commit with: refused, nothing sent.
     let out = gauntlet(d)
@@ -392,7 +392,7 @@ fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed()
 
     let out = ok(gauntlet(d)
         .args(["commit", "--network", "network.yaml"])
-        .args(wallet_args));
+        .args(&wallet_args));
     let said = stderr(&out);
     assert!(
         said.contains("timelocked") && said.contains("drand round"),
