@@ -109,10 +109,15 @@ fn our_commit_opens_in_the_sdk_and_the_sdks_opens_here() {
     let mut other = signature();
     other[47] ^= 1;
     assert!(timelock::decrypt(&ct, &other).is_err());
+    // The body's inner lengths are checked before anything reserves memory for them.
+    let body = 96 + 40 + 40 + 8;
+    let mut huge = ct.clone();
+    huge[body..body + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
     for bad in [
         &ct[..ct.len() - 1],
         &ct[..96],
         &[&ct[..], &[0]].concat()[..],
+        &huge[..],
     ] {
         assert!(timelock::decrypt(bad, &signature()).is_err());
     }

@@ -172,6 +172,7 @@ pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
     let v = hash(field("IBE v")?, "IBE v")?;
     let w = hash(field("IBE w")?, "IBE w")?;
     let body = field("body")?;
+    check_body(&body)?;
     let cipher_suite = field("cipher suite")?;
     anyhow::ensure!(rest.is_empty(), "the ciphertext has trailing bytes");
     let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
@@ -183,6 +184,25 @@ pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
     };
     tld::<TinyBLS381, AESGCMBlockCipherProvider>(ct, sig)
         .map_err(|e| anyhow::anyhow!("timelock decryption failed: {e:?}"))
+}
+
+/// The body is two length-prefixed byte strings (the AES-GCM ciphertext and its nonce), and
+/// must be exactly that: the deserializer reserves whatever a length claims before reading.
+fn check_body(body: &[u8]) -> Result<()> {
+    let mut rest = body;
+    for what in ["ciphertext", "nonce"] {
+        let Some((len, tail)) = rest.split_first_chunk::<8>() else {
+            bail!("the ciphertext's body ends before its {what}")
+        };
+        let len = u64::from_le_bytes(*len);
+        anyhow::ensure!(
+            len <= tail.len() as u64,
+            "the ciphertext's body claims a {len}-byte {what}, more than it holds"
+        );
+        rest = &tail[len as usize..];
+    }
+    anyhow::ensure!(rest.is_empty(), "the ciphertext's body has trailing bytes");
+    Ok(())
 }
 
 /// Whether `signature` is the beacon's signature of `round` (the pairing check drand's
