@@ -4,10 +4,10 @@
 //! Each run: first reveal any commit whose reveal epoch has come (commit-reveal), then send
 //! the newest pending window's weights: `set_weights` where commit-reveal is off, a hash
 //! commit where it is on (uids, values and salt are written to the state before the commit
-//! leaves, so a restart can still reveal), or, where the subnet runs commit-reveal v4, a commit
-//! timelocked to the drand round at which the chain reveals it by itself. The rate limit is read from the chain first: when
-//! the next submission is not allowed yet, the run says from which block it is and changes
-//! nothing. A failed submission stays pending with its error and is retried by the next run;
+//! leaves, so a restart can still reveal), or, where the subnet runs commit-reveal v4, a
+//! commit timelocked to the drand round at which the chain reveals it by itself. The rate
+//! limit is read from the chain first: when the next submission is not allowed yet, the run
+//! says from which block it is and changes nothing. A failed submission stays pending with its error and is retried by the next run;
 //! once a window's weights are sent, older pending windows are superseded.
 
 use crate::chain::calls::Call;

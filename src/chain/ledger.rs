@@ -87,7 +87,7 @@ impl LocalChain {
                 .commit_reveal
                 .as_ref()
                 .map(|c| LocalBeacon::from_seed(&c.beacon_seed));
-            let round = timelock::round_at(unix_now());
+            let round = timelock::round_at(timelock::unix_now());
             for e in &mut entries {
                 open_commit(e, beacon.as_ref(), round);
             }
@@ -195,13 +195,6 @@ impl Chain for LocalChain {
             extrinsic_hash: format!("0x{}", hex::encode(digest)),
         })
     }
-}
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
 }
 
 /// Opens a timelocked entry whose round has come, as the chain would: its weights count only

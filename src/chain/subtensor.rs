@@ -293,6 +293,7 @@ impl Subtensor {
                 .ok();
             let last: Vec<u64> =
                 Self::value(&at, "SubtensorModule", "LastUpdate", (netuid,)).await?;
+            let tempo: u16 = Self::value(&at, "SubtensorModule", "Tempo", (netuid,)).await?;
             Ok::<_, String>(WeightRules {
                 block,
                 uid,
@@ -316,7 +317,7 @@ impl Subtensor {
                 )
                 .await
                 .unwrap_or(0),
-                tempo: Self::value(&at, "SubtensorModule", "Tempo", (netuid,)).await?,
+                tempo,
                 reveal_period_epochs: Self::value(
                     &at,
                     "SubtensorModule",
@@ -325,7 +326,7 @@ impl Subtensor {
                 )
                 .await
                 .unwrap_or(1),
-                epoch_schedule: Self::epoch_schedule(&at, netuid, block).await,
+                epoch_schedule: Self::epoch_schedule(&at, netuid, block, tempo).await,
                 beacon_key: None,
                 block_seconds: None,
             })
@@ -333,16 +334,19 @@ impl Subtensor {
     }
 
     /// The subnet's epoch schedule, where the runtime keeps one (`None` where it does not).
-    async fn epoch_schedule(at: &AtBlock, netuid: u16, block: u64) -> Option<EpochSchedule> {
+    async fn epoch_schedule(
+        at: &AtBlock,
+        netuid: u16,
+        block: u64,
+        tempo: u16,
+    ) -> Option<EpochSchedule> {
         let read =
             |entry: &'static str| Self::value::<_, u64>(at, "SubtensorModule", entry, (netuid,));
         Some(EpochSchedule {
             last_epoch_block: read("LastEpochBlock").await.ok()?,
             pending_epoch_at: read("PendingEpochAt").await.ok()?,
             epoch_index: read("SubnetEpochIndex").await.ok()?,
-            tempo: Self::value::<_, u16>(at, "SubtensorModule", "Tempo", (netuid,))
-                .await
-                .ok()? as u64,
+            tempo: tempo as u64,
             blocks_since_last_step: read("BlocksSinceLastStep").await.ok()?,
             block,
         })

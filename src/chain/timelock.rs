@@ -34,20 +34,9 @@ const INCLUSION_BLOCKS: u64 = 1;
 /// The chain's upper bound on a subnet's tempo; a subnet this far past its last step runs one.
 const MAX_TEMPO: u64 = 50_400;
 
-/// The SCALE encoding of the chain's `WeightsTlockPayload`.
-pub fn payload(hotkey: &[u8; 32], uids: &[u16], values: &[u16], version_key: u64) -> Vec<u8> {
-    use parity_scale_codec::{Compact, Encode};
-    let mut out = Vec::with_capacity(48 + 4 * uids.len());
-    Compact(32u32).encode_to(&mut out);
-    out.extend_from_slice(hotkey);
-    uids.encode_to(&mut out);
-    values.encode_to(&mut out);
-    version_key.encode_to(&mut out);
-    out
-}
-
-/// What a timelocked commit says when opened: the committing hotkey and its weights.
-#[derive(Clone, Debug, PartialEq)]
+/// The chain's `WeightsTlockPayload`: what a timelocked commit says when opened, the
+/// committing hotkey and its weights.
+#[derive(Clone, Debug, PartialEq, parity_scale_codec::Encode, parity_scale_codec::Decode)]
 pub struct Payload {
     pub hotkey: Vec<u8>,
     pub uids: Vec<u16>,
@@ -55,18 +44,29 @@ pub struct Payload {
     pub version_key: u64,
 }
 
+/// The SCALE encoding of a hotkey's `WeightsTlockPayload`.
+pub fn payload(hotkey: &[u8; 32], uids: &[u16], values: &[u16], version_key: u64) -> Vec<u8> {
+    parity_scale_codec::Encode::encode(&Payload {
+        hotkey: hotkey.to_vec(),
+        uids: uids.to_vec(),
+        values: values.to_vec(),
+        version_key,
+    })
+}
+
 /// Decodes an opened commit, refusing trailing bytes.
 pub fn decode_payload(bytes: &[u8]) -> Result<Payload> {
     use parity_scale_codec::DecodeAll;
-    let (hotkey, uids, values, version_key) =
-        <(Vec<u8>, Vec<u16>, Vec<u16>, u64)>::decode_all(&mut &bytes[..])
-            .map_err(|e| anyhow::anyhow!("the opened commit is not a WeightsTlockPayload: {e}"))?;
-    Ok(Payload {
-        hotkey,
-        uids,
-        values,
-        version_key,
-    })
+    Payload::decode_all(&mut &bytes[..])
+        .map_err(|e| anyhow::anyhow!("the opened commit is not a WeightsTlockPayload: {e}"))
+}
+
+/// The current Unix time in seconds.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
 }
 
 /// The quicknet round current at Unix time `now` (rounds start at 1 at genesis).
@@ -109,6 +109,34 @@ impl LocalBeacon {
     }
 }
 
+/// A beacon's public key: a compressed BLS12-381 G2 point.
+fn public_key(bytes: &[u8]) -> Result<<TinyBLS381 as EngineBLS>::PublicKeyGroup> {
+    <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(bytes)
+        .context("the beacon's public key is not a compressed BLS12-381 G2 point")
+}
+
+/// A round's signature: a compressed BLS12-381 G1 point.
+fn signature(bytes: &[u8]) -> Result<<TinyBLS381 as EngineBLS>::SignatureGroup> {
+    <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(bytes)
+        .context("the signature is not a compressed BLS12-381 G1 point")
+}
+
+/// Takes one u64-length-prefixed byte string off the front of `rest`, checking the length
+/// against what is there before anything is reserved for it.
+fn take_prefixed<'a>(rest: &mut &'a [u8], what: &str) -> Result<&'a [u8]> {
+    let Some((len, tail)) = rest.split_first_chunk::<8>() else {
+        bail!("the ciphertext ends before its {what}")
+    };
+    let len = u64::from_le_bytes(*len);
+    anyhow::ensure!(
+        len <= tail.len() as u64,
+        "the ciphertext's {what} claims {len} bytes, more than it holds"
+    );
+    let (part, tail) = tail.split_at(len as usize);
+    *rest = tail;
+    Ok(part)
+}
+
 /// The beacon's identity for a round.
 fn identity(round: u64) -> Identity {
     Identity::new(b"", &sha2::Sha256::digest(round.to_be_bytes()))
@@ -118,8 +146,7 @@ fn identity(round: u64) -> Identity {
 /// (compressed G2) decrypts it; returns the ciphertext in the chain's layout.
 pub fn encrypt(plaintext: &[u8], round: u64, public_key: &[u8]) -> Result<Vec<u8>> {
     let mut rng = rand_core::OsRng;
-    let key = <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(public_key)
-        .context("the beacon's public key is not a compressed BLS12-381 G2 point")?;
+    let key = self::public_key(public_key)?;
     let mut secret = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rng, &mut secret);
     let ct = tle::<TinyBLS381, AESGCMBlockCipherProvider, _>(
@@ -152,31 +179,18 @@ pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
     let mut rest = ciphertext;
     let u = <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(&mut rest)
         .context("the ciphertext does not start with a G2 point")?;
-    let mut field = |what: &str| -> Result<Vec<u8>> {
-        let Some((len, tail)) = rest.split_first_chunk::<8>() else {
-            bail!("the ciphertext ends before its {what}")
-        };
-        let len = u64::from_le_bytes(*len);
-        anyhow::ensure!(
-            len <= tail.len() as u64,
-            "the ciphertext's {what} claims {len} bytes, more than it holds"
-        );
-        let (part, tail) = tail.split_at(len as usize);
-        rest = tail;
-        Ok(part.to_vec())
-    };
-    let hash = |v: Vec<u8>, what: &str| -> Result<[u8; 32]> {
-        v.try_into()
+    let hash = |what: &str, rest: &mut &[u8]| -> Result<[u8; 32]> {
+        take_prefixed(rest, what)?
+            .try_into()
             .map_err(|_| anyhow::anyhow!("the ciphertext's {what} is not 32 bytes"))
     };
-    let v = hash(field("IBE v")?, "IBE v")?;
-    let w = hash(field("IBE w")?, "IBE w")?;
-    let body = field("body")?;
+    let v = hash("IBE v", &mut rest)?;
+    let w = hash("IBE w", &mut rest)?;
+    let body = take_prefixed(&mut rest, "body")?.to_vec();
     check_body(&body)?;
-    let cipher_suite = field("cipher suite")?;
+    let cipher_suite = take_prefixed(&mut rest, "cipher suite")?.to_vec();
     anyhow::ensure!(rest.is_empty(), "the ciphertext has trailing bytes");
-    let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
-        .context("the signature is not a compressed BLS12-381 G1 point")?;
+    let sig = self::signature(signature)?;
     let ct = TLECiphertext::<TinyBLS381> {
         header: Ciphertext { u, v, w },
         body,
@@ -190,17 +204,8 @@ pub fn decrypt(ciphertext: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
 /// must be exactly that: the deserializer reserves whatever a length claims before reading.
 fn check_body(body: &[u8]) -> Result<()> {
     let mut rest = body;
-    for what in ["ciphertext", "nonce"] {
-        let Some((len, tail)) = rest.split_first_chunk::<8>() else {
-            bail!("the ciphertext's body ends before its {what}")
-        };
-        let len = u64::from_le_bytes(*len);
-        anyhow::ensure!(
-            len <= tail.len() as u64,
-            "the ciphertext's body claims a {len}-byte {what}, more than it holds"
-        );
-        rest = &tail[len as usize..];
-    }
+    take_prefixed(&mut rest, "body's ciphertext")?;
+    take_prefixed(&mut rest, "body's nonce")?;
     anyhow::ensure!(rest.is_empty(), "the ciphertext's body has trailing bytes");
     Ok(())
 }
@@ -209,10 +214,8 @@ fn check_body(body: &[u8]) -> Result<()> {
 /// clients make), so a test vector or a pulse can be trusted before it is used.
 pub fn verify_round(round: u64, signature: &[u8], public_key: &[u8]) -> Result<bool> {
     use ark_ec::PrimeGroup;
-    let key = <TinyBLS381 as EngineBLS>::PublicKeyGroup::deserialize_compressed(public_key)
-        .context("the beacon's public key is not a compressed BLS12-381 G2 point")?;
-    let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
-        .context("the signature is not a compressed BLS12-381 G1 point")?;
+    let key = self::public_key(public_key)?;
+    let sig = self::signature(signature)?;
     let g2 = <TinyBLS381 as EngineBLS>::PublicKeyGroup::generator();
     Ok(TinyBLS381::pairing(g2, sig)
         == TinyBLS381::pairing(key, identity(round).public::<TinyBLS381>()))
@@ -338,11 +341,7 @@ pub fn commit(
     beacon_key: &[u8],
 ) -> Result<TimelockedCommit> {
     let reveal_block = schedule.first_reveal_block(reveal_period_epochs)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default();
-    let round = reveal_round(reveal_block, schedule.block, block_seconds, now);
+    let round = reveal_round(reveal_block, schedule.block, block_seconds, unix_now());
     let ciphertext = encrypt(plaintext, round, beacon_key)?;
     anyhow::ensure!(
         ciphertext.len() <= MAX_COMMIT_BYTES,
