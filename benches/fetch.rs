@@ -2,8 +2,9 @@
 //! in the tests): gauntlet's fetch stage against a boto3 thread-pool download of the same
 //! objects (benches/reference/fetch_ref.py), both streaming to files with SHA-256, in one run.
 //!
-//! Two setups, each with the two clients interleaved over `--trials` rounds (fresh cache and
-//! output folders every time) and the medians compared:
+//! Two setups, each with an untimed warm-up round, then the two clients interleaved over
+//! `--trials` rounds (fresh cache and output folders every time, and a `sync` before each
+//! client, so neither pays for the other's disk writes) and the medians compared:
 //! - shared: server and client on the same cores, as the tests run them. On a small machine
 //!   the server's own CPU sets the pace for both clients.
 //! - separate cores: the server pinned to the first half of the CPUs and the clients to the
@@ -43,7 +44,7 @@ fn main() {
     let objects = common::arg("--objects", 64) as u16;
     let mib = common::arg("--mib", 28);
     let concurrency = common::arg("--concurrency", 16);
-    let trials = common::arg("--trials", 3).max(1);
+    let trials = common::arg("--trials", 5).max(1);
     let bench = Bench::upload(objects, mib, concurrency);
     println!(
         "fetching {objects} objects of {mib} MiB from a local S3 server, {concurrency} at a time, median of {trials} interleaved trials:"
@@ -149,6 +150,11 @@ impl Bench {
 
     /// Interleaves the two clients (ours, theirs, theirs, ours, …) and prints the medians.
     fn compare(&self, setup: &str, trials: usize) {
+        // One untimed round first: the server's first reads of each object are slower
+        // (metadata not cached yet), and that must not count against whoever goes first.
+        for client in [Bench::gauntlet, Bench::boto3] {
+            client(self, tempfile::tempdir().unwrap().path());
+        }
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for t in 0..trials {
             let dir = tempfile::tempdir().unwrap();
@@ -159,6 +165,7 @@ impl Bench {
                 theirs.push(self.boto3(dir.path()));
                 ours.push(self.gauntlet(dir.path()));
             }
+            drop(dir);
         }
         let mib = self.bytes as f64 / (1 << 20) as f64;
         let row = |name: &str, v: &[Trial]| {
@@ -188,6 +195,7 @@ impl Bench {
             version: "1".into(),
         };
         let records: Vec<Record> = self.network.records(0);
+        settle();
         let cpu0 = cpu_seconds();
         let t0 = Instant::now();
         let (out, stats) = gauntlet::fetch::fetch(records, &self.network, &opts, &|| {}).unwrap();
@@ -210,6 +218,7 @@ impl Bench {
     fn boto3(&self, dir: &Path) -> Trial {
         let out_dir = dir.join("boto3");
         std::fs::create_dir_all(&out_dir).unwrap();
+        settle();
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/benches/reference/fetch_ref.py"
@@ -239,6 +248,13 @@ impl Bench {
             cpu: r["cpu_seconds"].as_f64().unwrap(),
         }
     }
+}
+
+/// Writes out what earlier runs left dirty in the page cache, so that neither client pays
+/// for the other's disk writes.
+fn settle() {
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
 }
 
 /// User + system CPU seconds of this process so far.

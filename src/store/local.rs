@@ -86,7 +86,7 @@ impl Store for LocalStore {
             return Err(StoreError::TooLarge { size, cap });
         }
         f.seek(SeekFrom::Start(offset)).map_err(Self::io)?;
-        std::io::copy(&mut f.take(cap - offset.min(cap)), out).map_err(Self::io)
+        super::read_chunks(f.take(cap - offset.min(cap)), |c| out.write_all(c)).map_err(Self::io)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {

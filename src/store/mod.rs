@@ -88,6 +88,78 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// How many bytes a download hands its writer at once: large writes into the page cache cost
+/// less per byte, up to about this size.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// Received chunks not yet handed to the writer.
+#[derive(Default)]
+pub(crate) struct Batch {
+    chunks: Vec<bytes::Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    pub fn push(&mut self, chunk: bytes::Bytes) {
+        self.len += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Writes every chunk, in vectored writes (no copy into a buffer first), and empties the
+    /// batch.
+    pub fn write_to(&mut self, out: &mut dyn std::io::Write) -> Result<(), StoreError> {
+        let mut slices: Vec<std::io::IoSlice> = self
+            .chunks
+            .iter()
+            .map(|c| std::io::IoSlice::new(c))
+            .collect();
+        write_all_vectored(out, &mut slices)
+            .map_err(|e| StoreError::Failed(format!("cannot write the download: {e}")))?;
+        self.chunks.clear();
+        self.len = 0;
+        Ok(())
+    }
+}
+
+/// Reads to the end in chunks of `BATCH_BYTES` (one buffer, reused); returns the bytes read.
+pub fn read_chunks(
+    mut from: impl std::io::Read,
+    mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(BATCH_BYTES);
+    let mut total = 0u64;
+    loop {
+        buf.clear();
+        let n = (&mut from).take(BATCH_BYTES as u64).read_to_end(&mut buf)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        each(&buf)?;
+        total += n as u64;
+    }
+}
+
+/// `Write::write_all` for vectored writes.
+pub fn write_all_vectored(
+    out: &mut dyn std::io::Write,
+    mut slices: &mut [std::io::IoSlice],
+) -> std::io::Result<()> {
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => std::io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Refuses keys that could name something outside a store (`/`, `..`, control characters).
 pub fn check_key(key: &str) -> Result<()> {
     anyhow::ensure!(

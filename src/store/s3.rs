@@ -8,40 +8,50 @@ use crate::chain::BucketSpec;
 use anyhow::{Context, Result};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-    SharedHttpClient,
+    BehaviorVersion, Credentials, HttpClient, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation, RuntimeComponents, SharedHttpClient,
 };
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
-use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-/// The runtime every S3 call runs on (callers are plain threads).
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("gauntlet-s3")
-            .build()
-            .expect("start the S3 runtime")
-    })
+thread_local! {
+    /// Each calling thread drives its own requests: the connection task, the body and the
+    /// caller's writes all run on that thread, with no hand-off between threads per chunk.
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("start the S3 runtime");
+    /// Connections belong to the runtime that opened them, so each thread pools its own.
+    static CLIENT: SharedHttpClient = {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https()
+    };
 }
 
-/// One HTTP(S) client shared by every bucket, so connections are pooled.
-fn http_client() -> SharedHttpClient {
-    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring))
-                .build_https()
-        })
-        .clone()
+/// Runs one S3 call to completion on the calling thread.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    RUNTIME.with(|rt| rt.block_on(f))
+}
+
+/// Gives each request the HTTP client of the thread that sends it, so that a store opened on
+/// one thread and used on another never touches a connection of a runtime not running.
+#[derive(Debug)]
+struct PerThreadClient;
+
+impl HttpClient for PerThreadClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        CLIENT.with(|c| c.http_connector(settings, components))
+    }
 }
 
 /// Timeouts of every S3 request.
@@ -104,7 +114,7 @@ pub fn client_config(spec: &BucketSpec, timeouts: Timeouts) -> Result<aws_sdk_s3
                 .read_timeout(timeouts.read)
                 .build(),
         )
-        .http_client(http_client())
+        .http_client(SharedHttpClient::new(PerThreadClient))
         .build())
 }
 
@@ -144,7 +154,7 @@ impl S3Store {
 
     /// Creates the bucket (for tests and local networks); an existing bucket is fine.
     pub fn create_bucket(&self) -> Result<()> {
-        match runtime().block_on(self.client.create_bucket().bucket(&self.bucket).send()) {
+        match block_on(self.client.create_bucket().bucket(&self.bucket).send()) {
             Ok(_) => Ok(()),
             Err(e)
                 if e.as_service_error()
@@ -194,29 +204,27 @@ impl Store for S3Store {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         super::check_key(key)?;
         let body = ByteStream::from(bytes.to_vec());
-        runtime()
-            .block_on(
-                self.client
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .body(body)
-                    .send(),
-            )
-            .map_err(|e| anyhow::anyhow!("cannot put {key} in {}: {}", self.url, classify(&e)))?;
+        block_on(
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .body(body)
+                .send(),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot put {key} in {}: {}", self.url, classify(&e)))?;
         Ok(())
     }
 
     fn head(&self, key: &str) -> Result<ObjectMeta, StoreError> {
-        let r = runtime()
-            .block_on(
-                self.client
-                    .head_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .send(),
-            )
-            .map_err(|e| classify(&e))?;
+        let r = block_on(
+            self.client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send(),
+        )
+        .map_err(|e| classify(&e))?;
         let size = r.content_length().unwrap_or(0).max(0) as u64;
         let uploaded_at = r
             .last_modified()
@@ -238,7 +246,7 @@ impl Store for S3Store {
         out: &mut dyn std::io::Write,
     ) -> Result<u64, StoreError> {
         let read_timeout = self.timeouts.read;
-        runtime().block_on(async {
+        block_on(async {
             let mut req = self.client.get_object().bucket(&self.bucket).key(key);
             if offset > 0 {
                 req = req.range(format!("bytes={offset}-"));
@@ -250,6 +258,8 @@ impl Store for S3Store {
             }
             let mut body = resp.body;
             let mut received = 0u64;
+            // Chunks are handed on in batches of about a megabyte, without copying them.
+            let mut batch = super::Batch::default();
             // One timer, pushed back whenever data arrives: a stalled download fails.
             let stall = tokio::time::sleep(read_timeout);
             tokio::pin!(stall);
@@ -257,18 +267,29 @@ impl Store for S3Store {
                 let chunk = tokio::select! {
                     biased;
                     next = body.next() => match next {
-                        None => break,
+                        None => {
+                            batch.write_to(out)?;
+                            break;
+                        }
                         Some(Err(_)) => return Err(StoreError::Transient("the connection broke during the download".into())),
                         Some(Ok(c)) => c,
                     },
                     _ = &mut stall => return Err(StoreError::Transient(format!("no data for {} s", read_timeout.as_secs()))),
                 };
-                stall.as_mut().reset(tokio::time::Instant::now() + read_timeout);
+                stall
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + read_timeout);
                 received += chunk.len() as u64;
                 if offset + received > cap {
-                    return Err(StoreError::TooLarge { size: offset + received, cap });
+                    return Err(StoreError::TooLarge {
+                        size: offset + received,
+                        cap,
+                    });
                 }
-                out.write_all(&chunk).map_err(|e| StoreError::Failed(format!("cannot write the download: {e}")))?;
+                batch.push(chunk);
+                if batch.len() >= super::BATCH_BYTES {
+                    batch.write_to(out)?;
+                }
             }
             Ok(received)
         })
@@ -286,8 +307,7 @@ impl Store for S3Store {
             if let Some(t) = &token {
                 req = req.continuation_token(t);
             }
-            let page = runtime()
-                .block_on(req.send())
+            let page = block_on(req.send())
                 .map_err(|e| anyhow::anyhow!("cannot list {}: {}", self.url, classify(&e)))?;
             keys.extend(
                 page.contents()
