@@ -26,10 +26,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Wall and client CPU seconds of one download of every object.
+/// Wall, client CPU and server CPU seconds of one download of every object.
 struct Trial {
     wall: f64,
     cpu: f64,
+    server: f64,
 }
 
 struct Bench {
@@ -155,24 +156,35 @@ impl Bench {
         for client in [Bench::gauntlet, Bench::boto3] {
             client(self, tempfile::tempdir().unwrap().path());
         }
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut ours, mut theirs, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         for t in 0..trials {
             let dir = tempfile::tempdir().unwrap();
             if t % 2 == 0 {
-                ours.push(self.gauntlet(dir.path()));
-                theirs.push(self.boto3(dir.path()));
+                ours.push(self.timed(|| self.gauntlet(dir.path())));
+                theirs.push(self.timed(|| self.boto3(dir.path())));
             } else {
-                theirs.push(self.boto3(dir.path()));
-                ours.push(self.gauntlet(dir.path()));
+                theirs.push(self.timed(|| self.boto3(dir.path())));
+                ours.push(self.timed(|| self.gauntlet(dir.path())));
             }
             drop(dir);
+            let before = self.server_cpu();
+            if let Some(c) = self.curl() {
+                floor.push(Trial {
+                    server: self.server_cpu() - before,
+                    ..c
+                });
+            }
         }
         let mib = self.bytes as f64 / (1 << 20) as f64;
         let row = |name: &str, v: &[Trial]| {
             let wall = median(v.iter().map(|t| t.wall).collect());
             let cpu = median(v.iter().map(|t| t.cpu).collect());
+            let server = median(v.iter().map(|t| t.server).collect());
+            let (lo, hi) = v.iter().fold((f64::MAX, 0f64), |(lo, hi), t| {
+                (lo.min(t.wall), hi.max(t.wall))
+            });
             println!(
-                "    {name:44} {wall:6.2} s  {:5.0} MiB/s  client CPU {cpu:5.2} s",
+                "    {name:44} {wall:6.2} s ({lo:.2}-{hi:.2})  {:5.0} MiB/s  client CPU {cpu:5.2} s  server CPU {server:5.2} s",
                 mib / wall
             );
             (wall, cpu)
@@ -180,7 +192,74 @@ impl Bench {
         println!("  {setup}:");
         let (w1, c1) = row("gauntlet fetch (HEAD, GET, SHA-256, cache)", &ours);
         let (w2, c2) = row("boto3 thread pool (GET, SHA-256, file)", &theirs);
+        if floor.is_empty() {
+            println!("    (no curl with --aws-sigv4 here: the server's own pace is not shown)");
+        } else {
+            row("curl, GET only to /dev/null (server's pace)", &floor);
+        }
         println!("    ratio {:.2}x wall, {:.2}x client CPU", w2 / w1, c2 / c1);
+    }
+
+    /// Adds the server's CPU seconds over a client's run to the client's trial.
+    fn timed(&self, run: impl FnOnce() -> Trial) -> Trial {
+        let before = self.server_cpu();
+        let trial = run();
+        Trial {
+            server: self.server_cpu() - before,
+            ..trial
+        }
+    }
+
+    /// User + system CPU seconds the server has used so far.
+    fn server_cpu(&self) -> f64 {
+        let pid = self.server.pid().expect("the server runs");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The fields after the command name, which is in parentheses: utime and stime are
+        // the 12th and 13th of them.
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // SAFETY: sysconf only reads its argument.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        (ticks(11) + ticks(12)) / hz
+    }
+
+    /// The server alone setting the pace: curl fetching every object into /dev/null, with no
+    /// hashing and no files; `None` where curl cannot sign S3 requests.
+    fn curl(&self) -> Option<Trial> {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sf", "--parallel", "--parallel-max"])
+            .arg(self.concurrency.to_string())
+            .args(["--aws-sigv4", "aws:amz:us-east-1:s3", "--user"])
+            .arg(format!("{}:{}", s3::ACCESS_KEY, s3::SECRET_KEY));
+        for key in &self.keys {
+            cmd.arg(format!("{}/bench/{key}", self.server.endpoint()))
+                .args(["-o", "/dev/null"]);
+        }
+        settle();
+        let cpu0 = children_cpu_seconds();
+        let t0 = Instant::now();
+        let ok = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        let wall = t0.elapsed().as_secs_f64();
+        ok.then(|| Trial {
+            wall,
+            cpu: children_cpu_seconds() - cpu0,
+            server: 0.0,
+        })
     }
 
     fn gauntlet(&self, dir: &Path) -> Trial {
@@ -212,6 +291,7 @@ impl Bench {
         Trial {
             wall,
             cpu: cpu_seconds() - cpu0,
+            server: 0.0,
         }
     }
 
@@ -246,6 +326,7 @@ impl Bench {
         Trial {
             wall: r["seconds"].as_f64().unwrap(),
             cpu: r["cpu_seconds"].as_f64().unwrap(),
+            server: 0.0,
         }
     }
 }
@@ -259,9 +340,18 @@ fn settle() {
 
 /// User + system CPU seconds of this process so far.
 fn cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_SELF)
+}
+
+/// User + system CPU seconds of the child processes waited for so far.
+fn children_cpu_seconds() -> f64 {
+    rusage_seconds(libc::RUSAGE_CHILDREN)
+}
+
+fn rusage_seconds(who: libc::c_int) -> f64 {
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes one rusage struct to the pointer it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    unsafe { libc::getrusage(who, &mut u) };
     let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
     t(u.ru_utime) + t(u.ru_stime)
 }
