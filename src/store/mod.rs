@@ -105,8 +105,10 @@ impl Batch {
         self.chunks.push(chunk);
     }
 
-    pub fn len(&self) -> usize {
-        self.len
+    /// Whether to write now: a megabyte gathered, or as many chunks as one `writev` takes
+    /// (a server sending tiny chunks must not make the batch long).
+    pub fn full(&self) -> bool {
+        self.len >= BATCH_BYTES || self.chunks.len() >= 1024
     }
 
     /// Writes every chunk, in vectored writes (no copy into a buffer first), and empties the

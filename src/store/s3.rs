@@ -287,7 +287,7 @@ impl Store for S3Store {
                     });
                 }
                 batch.push(chunk);
-                if batch.len() >= super::BATCH_BYTES {
+                if batch.full() {
                     batch.write_to(out)?;
                 }
             }
