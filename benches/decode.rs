@@ -83,23 +83,18 @@ fn main() {
         env!("CARGO_MANIFEST_DIR"),
         "/benches/reference/decode_ref.py"
     );
-    let out = std::process::Command::new(&python)
-        .args([
-            script,
-            file.to_str().unwrap(),
-            shapes_json.to_str().unwrap(),
-            &reps.to_string(),
-            &threads.to_string(),
-        ])
-        .env("OMP_NUM_THREADS", threads.to_string())
-        .output()
-        .expect("run the PyTorch reference (scripts/setup installs it)");
-    assert!(
-        out.status.success(),
-        "reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let reference = common::run_json(
+        std::process::Command::new(&python)
+            .args([
+                script,
+                file.to_str().unwrap(),
+                shapes_json.to_str().unwrap(),
+                &reps.to_string(),
+                &threads.to_string(),
+            ])
+            .env("OMP_NUM_THREADS", threads.to_string()),
+        "the PyTorch reference (scripts/setup installs it)",
     );
-    let reference: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ref_secs = reference["seconds"].as_f64().unwrap();
     let mut worst = 0f64;
     for (i, (a, b)) in sums.iter().enumerate() {

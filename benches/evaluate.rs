@@ -121,18 +121,13 @@ fn main() {
         env!("CARGO_MANIFEST_DIR"),
         "/benches/reference/evaluate_ref.py"
     );
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(d.join("spec.json"))
-        .env("OMP_NUM_THREADS", threads.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let reference = common::run_json(
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(d.join("spec.json"))
+            .env("OMP_NUM_THREADS", threads.to_string()),
+        "the PyTorch reference (scripts/setup installs it)",
     );
-    let reference: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let theirs_per_peer = reference["seconds_per_peer"].as_f64().unwrap();
 
     let mut worst = 0f64;

@@ -303,25 +303,20 @@ impl Bench {
             env!("CARGO_MANIFEST_DIR"),
             "/benches/reference/fetch_ref.py"
         );
-        let out = Command::new(common::python())
-            .args([
-                script,
-                &self.server.endpoint(),
-                "bench",
-                s3::ACCESS_KEY,
-                s3::SECRET_KEY,
-                out_dir.to_str().unwrap(),
-                &self.concurrency.to_string(),
-            ])
-            .args(&self.keys)
-            .output()
-            .expect("run the boto3 reference (scripts/setup installs boto3)");
-        assert!(
-            out.status.success(),
-            "boto3 reference failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let r = common::run_json(
+            Command::new(common::python())
+                .args([
+                    script,
+                    &self.server.endpoint(),
+                    "bench",
+                    s3::ACCESS_KEY,
+                    s3::SECRET_KEY,
+                    out_dir.to_str().unwrap(),
+                    &self.concurrency.to_string(),
+                ])
+                .args(&self.keys),
+            "the boto3 reference (scripts/setup installs boto3)",
         );
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(r["bytes"].as_u64(), Some(self.bytes));
         Trial {
             wall: r["seconds"].as_f64().unwrap(),

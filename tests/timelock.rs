@@ -169,10 +169,7 @@ fn the_reveal_block_and_payload_are_the_sdks() {
         // A block time that puts round 1000 three blocks past our reveal block: the SDK lands
         // on round 1000 (whose pulse we hold) only if it predicts the very same block.
         let blocks = (reveal + 3 - sched.block) as f64;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
+        let now = timelock::unix_now();
         let target = (timelock::QUICKNET_GENESIS + ROUND * timelock::QUICKNET_PERIOD) as f64 + 1.5;
         let block_time = (target - now) / blocks;
         let answer = sdk.ask(json!({
@@ -230,31 +227,22 @@ fn a_commit_is_aimed_at_a_future_round_and_sized_for_the_chain() {
     let sched = EpochSchedule::fixed(1_000_000, 3, 360);
     let uids: Vec<u16> = (0..256).collect();
     let values = vec![256u16; 256];
-    let c = timelock::commit(
-        &timelock::payload(&[3; 32], &uids, &values, 1),
-        &sched,
-        1,
-        12.0,
-        &timelock::quicknet_key(),
-    )
-    .unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let current_round = (now - timelock::QUICKNET_GENESIS) / timelock::QUICKNET_PERIOD;
+    let commit = |uids: &[u16], values: &[u16]| {
+        timelock::commit(
+            &timelock::payload(&[3; 32], uids, values, 1),
+            &sched,
+            1,
+            12.0,
+            &timelock::quicknet_key(),
+        )
+    };
+    let c = commit(&uids, &values).unwrap();
+    let current_round = timelock::round_at(timelock::unix_now());
     let ahead = (c.reveal_block + 3 - sched.block) * 12 / timelock::QUICKNET_PERIOD;
     assert!(c.round >= current_round + ahead - 1 && c.round <= current_round + ahead + 1);
     assert!(c.ciphertext.len() <= timelock::MAX_COMMIT_BYTES);
     let too_many: Vec<u16> = (0..2000).collect();
-    let err = timelock::commit(
-        &timelock::payload(&[3; 32], &too_many, &too_many, 1),
-        &sched,
-        1,
-        12.0,
-        &timelock::quicknet_key(),
-    )
-    .unwrap_err();
+    let err = commit(&too_many, &too_many).unwrap_err();
     assert!(
         format!("{err:#}").contains("over the chain's limit"),
         "{err:#}"

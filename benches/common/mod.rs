@@ -20,3 +20,18 @@ pub fn python() -> String {
         )
     })
 }
+
+/// Runs a reference script that prints one JSON object, and returns it; fails with the
+/// script's stderr if it fails.
+pub fn run_json(cmd: &mut std::process::Command, what: &str) -> serde_json::Value {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{what} printed no JSON result: {e}"))
+}
