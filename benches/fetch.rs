@@ -3,8 +3,9 @@
 //! objects (benches/reference/fetch_ref.py), both streaming to files with SHA-256, in one run.
 //!
 //! Two setups, each with an untimed warm-up round, then the two clients interleaved over
-//! `--trials` rounds (fresh cache and output folders every time, and a `sync` before each
-//! client, so neither pays for the other's disk writes) and the medians compared:
+//! `--trials` rounds (a fresh folder for every client, made just after the previous client's
+//! is deleted, and a `sync` before each, so neither pays for the other's disk writes) and the
+//! medians compared:
 //! - shared: server and client on the same cores, as the tests run them. On a small machine
 //!   the server's own CPU sets the pace for both clients.
 //! - separate cores: the server pinned to the first half of the CPUs and the clients to the
