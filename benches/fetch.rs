@@ -269,10 +269,11 @@ impl Bench {
             .ok()?
             .success();
         let wall = t0.elapsed().as_secs_f64();
-        ok.then(|| Trial {
+        let (cpu1, sys1) = children_cpu_seconds();
+        ok.then_some(Trial {
             wall,
-            cpu: children_cpu_seconds().0 - cpu0,
-            sys: children_cpu_seconds().1 - sys0,
+            cpu: cpu1 - cpu0,
+            sys: sys1 - sys0,
             server: 0.0,
         })
     }
@@ -294,6 +295,7 @@ impl Bench {
         let t0 = Instant::now();
         let (out, stats) = gauntlet::fetch::fetch(records, &self.network, &opts, &|| {}).unwrap();
         let wall = t0.elapsed().as_secs_f64();
+        let (cpu1, sys1) = cpu_seconds();
         assert!(
             out.iter().all(|r| r.status.is_ok()),
             "{:?}",
@@ -305,8 +307,8 @@ impl Bench {
         );
         Trial {
             wall,
-            cpu: cpu_seconds().0 - cpu0,
-            sys: cpu_seconds().1 - sys0,
+            cpu: cpu1 - cpu0,
+            sys: sys1 - sys0,
             server: 0.0,
         }
     }
