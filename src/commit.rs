@@ -207,14 +207,15 @@ impl Run<'_> {
     fn send(&mut self, mut s: Submission, rules: &WeightRules) -> Result<()> {
         let window = s.window;
         let next = rules.next_allowed_block();
-        if rules.block < next {
+        if !rules.may_submit() {
+            // A submission lands in the block after the one it is sent at.
             let mut o = Outcome::new(
                 window,
                 "waiting",
                 format!(
-                    "the subnet's rate limit ({} blocks) allows the next submission from {}; the weights stay pending",
+                    "the subnet's rate limit ({} blocks) allows the next submission in block {next}, so it can be sent from {}; the weights stay pending",
                     rules.rate_limit,
-                    self.eta(rules, next)
+                    self.eta(rules, next - 1)
                 ),
             );
             o.next_block = Some(next);
@@ -290,7 +291,8 @@ impl Run<'_> {
             s.salt = Some(salt);
             s.version_key = Some(version_key);
             s.commit_hash = Some(format!("0x{}", hex::encode(hash)));
-            s.commit_epoch = Some(epoch_index(rules.block, netuid, rules.tempo));
+            // Where it lands, until the chain says (a crash before then keeps this guess).
+            s.commit_epoch = Some(epoch_index(rules.landing_block(), netuid, rules.tempo));
             s.attempts += 1;
             s.detail = Some("commit submitted, not yet confirmed".into());
             let tx = self.state.begin()?;
@@ -302,10 +304,14 @@ impl Run<'_> {
             s.status = "committed".into();
             s.detail = Some(o.detail.clone());
             s.last_error = None;
+            // The chain counts the commit in the epoch of the block that included it.
+            let commit_epoch = epoch_index(included.block, netuid, rules.tempo);
+            s.commit_epoch = Some(commit_epoch);
+            s.block_hash = Some(included.block_hash);
             s.extrinsic_hash = Some(included.extrinsic_hash);
             tx.put_submission(&s)?;
             tx.commit()?;
-            let reveal = s.commit_epoch.unwrap_or(0) + rules.reveal_period_epochs;
+            let reveal = commit_epoch + rules.reveal_period_epochs;
             let mut o = o;
             o.next_block = Some(epoch_start(reveal, netuid, rules.tempo));
             o.detail = format!(
@@ -364,7 +370,11 @@ impl Run<'_> {
 
     fn reveal(&mut self, mut s: Submission, rules: &WeightRules) -> Result<()> {
         let netuid = self.opts.netuid;
+        // The chain takes a reveal only in the block range of epoch commit + RevealPeriodEpochs.
+        // It is sent once the head is in that epoch (so it cannot land early) and while the
+        // block it lands in still is (else it would land expired).
         let now_epoch = epoch_index(rules.block, netuid, rules.tempo);
+        let landing_epoch = epoch_index(rules.landing_block(), netuid, rules.tempo);
         let reveal_epoch = s.commit_epoch.unwrap_or(0) + rules.reveal_period_epochs;
         if now_epoch < reveal_epoch {
             let start = epoch_start(reveal_epoch, netuid, rules.tempo);
@@ -380,8 +390,9 @@ impl Run<'_> {
             self.out.push(o);
             return Ok(());
         }
-        if now_epoch > reveal_epoch + 1 {
-            // Too late to reveal: the chain dropped the commit. Commit the weights again.
+        if landing_epoch > reveal_epoch {
+            // Past its reveal epoch the chain drops the commit (`ExpiredWeightCommit`).
+            // Commit the weights again.
             s.status = "pending".into();
             s.salt = None;
             s.commit_hash = None;

@@ -191,6 +191,7 @@ impl Chain for LocalChain {
             .with_context(|| format!("cannot sync the ledger {}", path.display()))?;
         let digest = sp_crypto_hashing::blake2_256(line.as_bytes());
         Ok(Included {
+            block: entry.block,
             block_hash: format!("local:{}", entry.block),
             extrinsic_hash: format!("0x{}", hex::encode(digest)),
         })

@@ -77,18 +77,31 @@ impl WeightRules {
             .unwrap_or_else(|| EpochSchedule::fixed(self.block, netuid, self.tempo))
     }
 
-    /// The first block at which a submission is allowed (the rate limit counts from the last one).
+    /// The block a submission sent now lands in: the next one.
+    pub fn landing_block(&self) -> u64 {
+        self.block + 1
+    }
+
+    /// The first block a submission may land in: the chain allows it where
+    /// `block − LastUpdate ≥ WeightsSetRateLimit`, counting the block that includes it.
     pub fn next_allowed_block(&self) -> u64 {
         if self.last_update == 0 {
-            return self.block;
+            return self.landing_block();
         }
-        (self.last_update + self.rate_limit).max(self.block)
+        (self.last_update + self.rate_limit).max(self.landing_block())
+    }
+
+    /// Whether a submission sent now lands within the rate limit.
+    pub fn may_submit(&self) -> bool {
+        self.landing_block() >= self.next_allowed_block()
     }
 }
 
 /// Where a submission landed.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Included {
+    /// The number of the block that included it.
+    pub block: u64,
     pub block_hash: String,
     pub extrinsic_hash: String,
 }
@@ -131,7 +144,12 @@ impl Subtensor {
                     timeout.as_secs_f64()
                 )
             })?
-            .map_err(|e| anyhow!("cannot connect to the chain at {endpoint}: {e}"))?;
+            .map_err(|e| {
+                anyhow!(
+                    "cannot connect to the chain at {endpoint}: {}",
+                    plain_error(&e)
+                )
+            })?;
         Ok(Subtensor {
             rt,
             api,
@@ -147,9 +165,18 @@ impl Subtensor {
         what: &str,
         f: impl Future<Output = Result<T, E>>,
     ) -> Result<T> {
-        match self.rt.block_on(tokio::time::timeout(self.timeout, f)) {
+        // The deadline is made inside the runtime: a tokio timer built outside it panics.
+        let deadline = self.timeout;
+        match self
+            .rt
+            .block_on(async move { tokio::time::timeout(deadline, f).await })
+        {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(anyhow!("{what} at {} failed: {e}", self.endpoint)),
+            Ok(Err(e)) => Err(anyhow!(
+                "{what} at {} failed: {}",
+                self.endpoint,
+                plain_error(&e)
+            )),
             Err(_) => Err(anyhow!(
                 "{what} at {} got no answer within {} s",
                 self.endpoint,
@@ -166,33 +193,68 @@ impl Subtensor {
         Ok(self.at_current()?.block_number())
     }
 
-    /// `Timestamp::Now` at a block.
+    /// `Timestamp::Now` at a block: when the block was made. The genesis block has none
+    /// (the storage default, 0, is not a time), which is an error naming the block.
     pub fn block_time(&self, block: u64) -> Result<SystemTime> {
         let ms: u64 = self.run("reading a block's timestamp", async {
             let at = self.api.at_block(block).await.map_err(|e| e.to_string())?;
-            let v = at
-                .storage()
-                .fetch(storage_bytes::<()>("Timestamp", "Now"), ())
-                .await
-                .map_err(|e| e.to_string())?;
-            v.decode_as::<u64>().map_err(|e| e.to_string())
+            Self::value(&at, "Timestamp", "Now", ()).await
         })?;
+        anyhow::ensure!(
+            ms > 0,
+            "block {block} at {} has no timestamp (Timestamp.Now is unset: the genesis block has none)",
+            self.endpoint
+        );
         Ok(UNIX_EPOCH + Duration::from_millis(ms))
     }
 
+    /// A storage value; an absent one is the entry's default where it has one, else an error.
     async fn value<K: StorageKeys, T: subxt::ext::scale_decode::DecodeAsType>(
         at: &AtBlock,
         pallet: &str,
         entry: &str,
         key: K,
     ) -> Result<T, String> {
+        Self::optional(at, pallet, entry, key)
+            .await?
+            .ok_or_else(|| format!("{pallet}.{entry}: no value is stored and it has no default"))
+    }
+
+    /// A storage value, `None` where nothing is stored and the entry has no default.
+    async fn optional<K: StorageKeys, T: subxt::ext::scale_decode::DecodeAsType>(
+        at: &AtBlock,
+        pallet: &str,
+        entry: &str,
+        key: K,
+    ) -> Result<Option<T>, String> {
+        let read = |e: &dyn std::fmt::Display| format!("reading {pallet}.{entry}: {e}");
         let v = at
             .storage()
-            .fetch(storage_bytes::<K>(pallet, entry), key)
+            .try_fetch(storage_bytes::<K>(pallet, entry), key)
             .await
-            .map_err(|e| format!("{pallet}.{entry}: {e}"))?;
-        v.decode_as::<T>()
-            .map_err(|e| format!("{pallet}.{entry}: {e}"))
+            .map_err(|e| read(&e))?;
+        v.map(|v| v.decode_as::<T>().map_err(|e| read(&e)))
+            .transpose()
+    }
+
+    /// A storage value of an entry that older runtimes lack: `None` where the runtime's
+    /// metadata has no such entry; a failed read of an entry it has is an error.
+    async fn if_known<K: StorageKeys, T: subxt::ext::scale_decode::DecodeAsType>(
+        at: &AtBlock,
+        pallet: &str,
+        entry: &str,
+        key: K,
+    ) -> Result<Option<T>, String> {
+        let known = at
+            .metadata_ref()
+            .pallet_by_name(pallet)
+            .and_then(|p| p.storage())
+            .and_then(|s| s.entry_by_name(entry))
+            .is_some();
+        if !known {
+            return Ok(None);
+        }
+        Self::value(at, pallet, entry, key).await.map(Some)
     }
 
     /// Every entry of a storage map under the subnet's prefix, as (key bytes, value bytes).
@@ -244,7 +306,7 @@ impl Subtensor {
                 let alpha: u64 =
                     Self::value(&at, "SubtensorModule", "TotalHotkeyAlpha", (hotkey, netuid))
                         .await
-                        .unwrap_or(0);
+                        .map_err(|e| format!("uid {uid}'s stake: {e}"))?;
                 out.push(Neuron {
                     uid,
                     hotkey,
@@ -288,45 +350,38 @@ impl Subtensor {
         let at = self.at_current()?;
         let block = at.block_number();
         self.run("reading the subnet's weight settings", async {
-            let uid: Option<u16> = Self::value(&at, "SubtensorModule", "Uids", (netuid, *hotkey))
-                .await
-                .ok();
-            let last: Vec<u64> =
-                Self::value(&at, "SubtensorModule", "LastUpdate", (netuid,)).await?;
-            let tempo: u16 = Self::value(&at, "SubtensorModule", "Tempo", (netuid,)).await?;
+            const SUBTENSOR: &str = "SubtensorModule";
+            let uid: Option<u16> =
+                Self::optional(&at, SUBTENSOR, "Uids", (netuid, *hotkey)).await?;
+            let last: Vec<u64> = Self::value(&at, SUBTENSOR, "LastUpdate", (netuid,)).await?;
+            let tempo: u16 = Self::value(&at, SUBTENSOR, "Tempo", (netuid,)).await?;
             Ok::<_, String>(WeightRules {
                 block,
                 uid,
-                rate_limit: Self::value(&at, "SubtensorModule", "WeightsSetRateLimit", (netuid,))
-                    .await?,
+                rate_limit: Self::value(&at, SUBTENSOR, "WeightsSetRateLimit", (netuid,)).await?,
                 last_update: uid.and_then(|u| last.get(u as usize).copied()).unwrap_or(0),
-                version_key: Self::value(&at, "SubtensorModule", "WeightsVersionKey", (netuid,))
+                version_key: Self::value(&at, SUBTENSOR, "WeightsVersionKey", (netuid,)).await?,
+                commit_reveal: Self::value(&at, SUBTENSOR, "CommitRevealWeightsEnabled", (netuid,))
                     .await?,
-                commit_reveal: Self::value(
+                // Runtimes before commit-reveal v3 have no version: theirs is the hash commit (v2).
+                commit_reveal_version: Self::if_known(
                     &at,
-                    "SubtensorModule",
-                    "CommitRevealWeightsEnabled",
-                    (netuid,),
-                )
-                .await?,
-                commit_reveal_version: Self::value(
-                    &at,
-                    "SubtensorModule",
+                    SUBTENSOR,
                     "CommitRevealWeightsVersion",
                     (),
                 )
-                .await
+                .await?
                 .unwrap_or(0),
                 tempo,
-                reveal_period_epochs: Self::value(
+                reveal_period_epochs: Self::if_known(
                     &at,
-                    "SubtensorModule",
+                    SUBTENSOR,
                     "RevealPeriodEpochs",
                     (netuid,),
                 )
-                .await
+                .await?
                 .unwrap_or(1),
-                epoch_schedule: Self::epoch_schedule(&at, netuid, block, tempo).await,
+                epoch_schedule: Self::epoch_schedule(&at, netuid, block, tempo).await?,
                 beacon_key: None,
                 block_seconds: None,
             })
@@ -339,17 +394,30 @@ impl Subtensor {
         netuid: u16,
         block: u64,
         tempo: u16,
-    ) -> Option<EpochSchedule> {
+    ) -> Result<Option<EpochSchedule>, String> {
         let read =
-            |entry: &'static str| Self::value::<_, u64>(at, "SubtensorModule", entry, (netuid,));
-        Some(EpochSchedule {
-            last_epoch_block: read("LastEpochBlock").await.ok()?,
-            pending_epoch_at: read("PendingEpochAt").await.ok()?,
-            epoch_index: read("SubnetEpochIndex").await.ok()?,
+            |entry: &'static str| Self::if_known::<_, u64>(at, "SubtensorModule", entry, (netuid,));
+        // A runtime that lacks one of them runs epochs by the tempo alone: read no further.
+        let Some(last_epoch_block) = read("LastEpochBlock").await? else {
+            return Ok(None);
+        };
+        let Some(pending_epoch_at) = read("PendingEpochAt").await? else {
+            return Ok(None);
+        };
+        let Some(epoch_index) = read("SubnetEpochIndex").await? else {
+            return Ok(None);
+        };
+        let Some(blocks_since_last_step) = read("BlocksSinceLastStep").await? else {
+            return Ok(None);
+        };
+        Ok(Some(EpochSchedule {
+            last_epoch_block,
+            pending_epoch_at,
+            epoch_index,
             tempo: tempo as u64,
-            blocks_since_last_step: read("BlocksSinceLastStep").await.ok()?,
+            blocks_since_last_step,
             block,
-        })
+        }))
     }
 
     /// The epoch a block falls in for this subnet.
@@ -373,17 +441,29 @@ impl Subtensor {
                 .map_err(|e| e.to_string())
         })?;
         let endpoint = self.endpoint.clone();
-        let included = self
-            .rt
-            .block_on(tokio::time::timeout(wait, async {
-                let in_block = progress.wait_for_finalized().await.map_err(|e| e.to_string())?;
-                let block_hash = in_block.block_hash();
-                let events = in_block.wait_for_success().await.map_err(|e| e.to_string())?;
-                Ok::<_, String>(Included {
-                    block_hash: format!("0x{}", hex::encode(block_hash.0)),
-                    extrinsic_hash: format!("0x{}", hex::encode(events.extrinsic_hash().0)),
-                })
-            }))
+        let finalized = async move {
+            let in_block = progress
+                .wait_for_finalized()
+                .await
+                .map_err(|e| plain_error(&e))?;
+            let events = in_block
+                .wait_for_success()
+                .await
+                .map_err(|e| plain_error(&e))?;
+            // The block that included it decides its epoch (commit-reveal) and its rate limit.
+            let block = in_block
+                .at()
+                .await
+                .map_err(|e| plain_error(&e))?
+                .block_number();
+            Ok::<_, String>(Included {
+                block,
+                block_hash: format!("0x{}", hex::encode(in_block.block_hash().0)),
+                extrinsic_hash: format!("0x{}", hex::encode(events.extrinsic_hash().0)),
+            })
+        };
+        self.rt
+            .block_on(async move { tokio::time::timeout(wait, finalized).await })
             .map_err(|_| {
                 anyhow!(
                     "{} was submitted to {endpoint} but not finalized within {} s; it stays pending and the next run checks again",
@@ -391,9 +471,27 @@ impl Subtensor {
                     wait.as_secs()
                 )
             })?
-            .map_err(|e| anyhow!("{} was refused by {endpoint}: {e}", call.describe()))?;
-        Ok(included)
+            .map_err(|e| anyhow!("{} was refused by {endpoint}: {e}", call.describe()))
     }
+}
+
+/// An error's text with the prefixes its layers repeat said once ("RPC error: client error:
+/// RPC error: client error: …" reads "RPC error: client error: …").
+pub fn plain_error(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut parts: Vec<&str> = text.split(": ").collect();
+    let mut n = 1;
+    while n <= 3 {
+        let repeat = (0..parts.len().saturating_sub(2 * n - 1))
+            .find(|&i| i + 2 * n <= parts.len() && parts[i..i + n] == parts[i + n..i + 2 * n]);
+        match repeat {
+            Some(i) => {
+                parts.drain(i + n..i + 2 * n);
+            }
+            None => n += 1,
+        }
+    }
+    parts.join(": ")
 }
 
 /// An account's ss58 address with the generic prefix 42.
@@ -446,7 +544,8 @@ impl super::Chain for SubtensorChain {
         let mut windows = BTreeMap::new();
         for w in [window, window + 1] {
             let b = w * self.blocks_per_window;
-            if b <= block {
+            // The genesis block has no timestamp: window 0 starts at the clock's genesis.
+            if b > 0 && b <= block {
                 windows.insert(w, format_time(self.chain.block_time(b)?));
             }
         }
@@ -519,4 +618,20 @@ fn needs_hotkey(h: Option<&super::wallet::Hotkey>) -> Result<&super::wallet::Hot
     h.ok_or_else(|| {
         anyhow!("setting weights on subtensor needs the validator's hotkey: give --wallet-name and --wallet-hotkey (and --wallet-path if not ~/.bittensor/wallets)")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_error;
+
+    #[test]
+    fn repeated_error_prefixes_are_said_once() {
+        let e = "RPC error: client error: RPC error: client error: Connection refused";
+        assert_eq!(
+            plain_error(&e),
+            "RPC error: client error: Connection refused"
+        );
+        assert_eq!(plain_error(&"a: a: b"), "a: b");
+        assert_eq!(plain_error(&"a: b: c"), "a: b: c");
+    }
 }

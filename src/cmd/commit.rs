@@ -11,14 +11,18 @@ use std::path::PathBuf;
 /// Send the newest pending weights from the state to the chain; records pass through unchanged
 ///
 /// Weights are the state's for the newest pending window, normalised to u16 as the chain does
-/// (the largest is 65535), with the subnet's version key. Where the subnet has commit-reveal on,
-/// the weights are committed as a hash now and revealed by a later run in the reveal epoch
-/// (the salt is kept in the state, so a restart still reveals); subnets that require the
-/// drand-timelocked commit (CR v3/v4) are not supported yet and say so. The subnet's rate
-/// limit is read first: when the next submission is not allowed yet, the run says from which
-/// block, leaves the weights pending and exits 0. A failed submission stays pending with its
-/// error and the next run retries it; nothing is marked sent before the chain included it.
-/// With the local network file, the weights go to its ledger (ledger.jsonl beside it).
+/// (the largest is 65535), with the subnet's version key. Where the subnet runs commit-reveal
+/// v4 (CommitRevealWeightsVersion 4), the weights go out encrypted to the drand round at which
+/// the chain reveals them itself (commit_timelocked_weights); on runtimes with the hash
+/// commit-reveal (v2), they are committed as a hash now and revealed by a later run in the
+/// reveal epoch, commit epoch + RevealPeriodEpochs, as the chain counts it from the block that
+/// included the commit (the salt is kept in the state, so a restart still reveals; a commit
+/// whose reveal epoch passed is committed again). Commit-reveal v3 is refused, saying so. The
+/// subnet's rate limit is read first, counted at the block a submission would land in: when
+/// it is not allowed yet, the run says from which block, leaves the weights pending and exits
+/// 0. A failed submission stays pending with its error and the next run retries it; nothing is
+/// marked sent before a finalized block included it. With the local network file, the weights
+/// go to its ledger (ledger.jsonl beside it).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Records to pass through (from `gauntlet rate`) [default: stdin when it is a pipe]
