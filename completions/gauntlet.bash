@@ -1371,7 +1371,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__inspect)
-            opts="-q -v -h -V --window --uid --sync --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --window --uid --sync --dense --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1382,6 +1382,10 @@ _gauntlet() {
                     return 0
                     ;;
                 --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dense)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -442,6 +442,7 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s h -l help -d 
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l window -d 'Expect this window' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l uid -d 'Expect this uid' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l dense -d 'Write the decoded update of a gradient here (safetensors, float32)' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand inspect" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''

@@ -15,6 +15,7 @@ use crate::evaluate::{read_gradient, EvalVariant};
 use crate::model::{self, checkpoint, Model};
 use crate::peer::{self, Checkpoints};
 use crate::record::{Record, Status};
+use crate::score::stats;
 use crate::store::Store;
 use crate::wire::sync::SyncSlice;
 use anyhow::{Context, Result};
@@ -36,14 +37,15 @@ pub struct Report {
     pub lr: f64,
 }
 
-/// The records that go into the outer step: ok, positive weight, fetched; the top
-/// `max_topk_peers` by weight (ties by uid).
+/// The records that go into the outer step: ok, positive weight, fetched, not excluded for
+/// a run of negative evaluations; the top `max_topk_peers` by weight (ties by uid).
 pub fn gather_set(cfg: &Config, records: &[Record]) -> Vec<Record> {
     let mut chosen: Vec<Record> = records
         .iter()
         .filter(|r| {
             r.status == Status::Ok
                 && r.weight.is_some_and(|w| w > 0.0)
+                && !r.rating.as_ref().is_some_and(|g| g.excluded)
                 && r.object.as_ref().is_some_and(|o| o.path.is_some())
         })
         .cloned()
@@ -147,8 +149,8 @@ pub fn aggregate(
             h.sync_value_offset,
             h.sync_values_per_param,
         );
-        let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
         let compat = cfg.network.compat;
+        let names = compat.param_names(&layouts);
         let key = compat.sync_key(window + 1, uid, &cfg.network.version);
         store
             .put(&key, &compat.encode_sync(&slice, &names)?)
@@ -165,22 +167,19 @@ fn on_device(e: &Encoded, device: tch::Device) -> Encoded {
     }
 }
 
-/// Each peer's values scaled by min(1, median norm / its norm) ([C-HEAD]'s outer step).
+/// Each peer's values scaled by its clip factor ([C-HEAD]'s outer step, `batch_decompress`
+/// with `clip_norm=True`): `clamp(median / (norm + 1e-8), max=1)` in f32, the median being
+/// `torch.median` of the peers' f32 value norms ([`stats::clip_factors`]).
 fn clip_to_median(encs: &[Encoded]) -> Vec<Encoded> {
-    let norms: Vec<f64> = encs
+    let norms: Vec<f32> = encs
         .iter()
-        .map(|e| e.values().norm().double_value(&[]))
+        .map(|e| e.values().norm().double_value(&[]) as f32)
         .collect();
-    let mut sorted = norms.clone();
-    let median = crate::score::sync::aggregate(&mut sorted, crate::score::sync::SyncMethod::Median);
     encs.iter()
-        .zip(&norms)
-        .map(|(e, &n)| {
-            let clip = if n > 0.0 { (median / n).min(1.0) } else { 1.0 };
-            Encoded {
-                idx: e.idx.shallow_clone(),
-                vals: Values::Float(e.values() * clip),
-            }
+        .zip(stats::clip_factors(&norms))
+        .map(|(e, clip)| Encoded {
+            idx: e.idx.shallow_clone(),
+            vals: Values::Float(e.values() * clip as f64),
         })
         .collect()
 }

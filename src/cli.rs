@@ -4,7 +4,7 @@ use crate::cmd::Command;
 use anyhow::Result;
 use clap::{Args, Parser, ValueEnum};
 use gauntlet::config::LoadedConfig;
-use gauntlet::record::Format;
+use gauntlet::output::{Format, Output};
 use gauntlet::ui::Ui;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -189,5 +189,10 @@ impl Ctx {
 
     pub fn config(&self) -> &gauntlet::config::Config {
         &self.loaded.config
+    }
+
+    /// Stdout in the chosen format: the one way a command writes its output.
+    pub fn output(&self) -> Output<std::io::StdoutLock<'static>> {
+        Output::stdout(self.format)
     }
 }

@@ -9,7 +9,9 @@
 //!
 //! Paper-era variant: direction = sign(decode(g)), step = eval_lr_factor · lr. Later variant
 //! (`clip-median`): direction = decode(g) with each parameter's values scaled down to the
-//! median value norm over the window's peers, step = eval_lr_factor · outer_learning_rate.
+//! median value norm over the window's peers (`torch.median`, the lower middle; factor
+//! `clamp(median / (norm + 1e-8), max=1)` in f32, `score::stats::clip_factor`), step =
+//! eval_lr_factor · outer_learning_rate.
 //!
 //! Faster than the reference, same numbers: one backup of the weights per window, restored
 //! after each peer (no deep copies); the random pages' loss before any step measured once per
@@ -23,6 +25,7 @@ use crate::data::{Dataset, PageAssigner};
 use crate::model::{self, Model};
 use crate::peer::{self, Checkpoints};
 use crate::record::{EvalInfo, Record, Status};
+use crate::score::stats;
 use crate::wire::{self, gradient, Reject};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -36,7 +39,7 @@ pub enum EvalVariant {
     /// θ − eval_lr_factor · lr · sign(decode(g)) (paper era).
     Sign,
     /// θ − eval_lr_factor · outer_learning_rate · clip · decode(g), clip = min(1, median
-    /// norm / own norm) per parameter ([C-HEAD]).
+    /// norm / (own norm + 1e-8)) per parameter, in f32 ([C-HEAD]).
     ClipMedian,
 }
 
@@ -132,8 +135,9 @@ pub struct Evaluator<'a> {
     rand_before: f64,
     step: f64,
     variant: EvalVariant,
-    /// Per parameter, the median over the window's peers of their value norms (clip-median).
-    median_norms: Option<Vec<f64>>,
+    /// Per parameter, the median over the window's peers of their value norms (clip-median;
+    /// none where no peer had the parameter).
+    median_norms: Option<Vec<Option<f32>>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -244,35 +248,30 @@ impl<'a> Evaluator<'a> {
         read_gradient(r, &self.layouts, &self.codec)
     }
 
-    /// Computes the median value norms of the window's peers for the clip-median variant.
+    /// Computes the median value norms of the window's peers for the clip-median variant:
+    /// per parameter, `torch.median` (the lower middle) of the f32 value norms of every peer
+    /// of the window still to be evaluated (as the reference's `compute_peer_val_norms`, but
+    /// over those peers rather than the window's gather, which a validator does not have
+    /// until its outer step).
     pub fn prepare(&mut self, records: &[Record]) -> Result<()> {
         if self.variant != EvalVariant::ClipMedian {
             return Ok(());
         }
-        let mut norms: Vec<Vec<f64>> = vec![Vec::new(); self.layouts.len()];
+        let mut norms: Vec<Vec<f32>> = vec![Vec::new(); self.layouts.len()];
         for r in records
             .iter()
             .filter(|r| r.window == self.window && needs_eval(r))
         {
             if let Ok(encs) = self.read(r)? {
                 for (i, e) in encs.iter().enumerate() {
-                    norms[i].push(e.values().norm().double_value(&[]));
+                    norms[i].push(e.values().norm().double_value(&[]) as f32);
                 }
             }
         }
-        let median = |v: &mut Vec<f64>| {
-            crate::score::sync::aggregate(v, crate::score::sync::SyncMethod::Median)
-        };
         self.median_norms = Some(
             norms
-                .iter_mut()
-                .map(|v| {
-                    if v.is_empty() {
-                        f64::INFINITY
-                    } else {
-                        median(v)
-                    }
-                })
+                .iter()
+                .map(|v| (!v.is_empty()).then(|| stats::median(v)))
                 .collect(),
         );
         Ok(())
@@ -299,18 +298,11 @@ impl<'a> Evaluator<'a> {
                 let direction = match self.variant {
                     EvalVariant::Sign => dense.sign(),
                     EvalVariant::ClipMedian => {
-                        let own = e.values().norm().double_value(&[]);
-                        let median = self
-                            .median_norms
-                            .as_ref()
-                            .map(|m| m[i])
-                            .unwrap_or(f64::INFINITY);
-                        let clip = if own > 0.0 {
-                            (median / own).min(1.0)
-                        } else {
-                            1.0
-                        };
-                        dense * clip
+                        // As `update_model_with_gradient`: a parameter no peer had is clipped
+                        // against the peer's own norm.
+                        let own = e.values().norm().double_value(&[]) as f32;
+                        let median = self.median_norms.as_ref().and_then(|m| m[i]).unwrap_or(own);
+                        dense * stats::clip_factor(median, own) as f64
                     }
                 };
                 let mut p = p.shallow_clone();

@@ -304,8 +304,27 @@ impl Run<'_> {
     }
 
     /// Downloads into `partial`, resuming from what an earlier attempt left there; returns
-    /// the SHA-256 of the whole object, computed as the bytes arrive.
+    /// the SHA-256 of the whole object, computed as the bytes arrive. A server that does not
+    /// resume where asked makes it start again from zero; the whole file must come to the
+    /// object's size.
     fn download(
+        &self,
+        store: &dyn Store,
+        key: &str,
+        partial: &Path,
+        size: u64,
+        cap: u64,
+    ) -> Result<String, StoreError> {
+        match self.download_from_end(store, key, partial, size, cap) {
+            Err(StoreError::RangeIgnored { .. }) => {
+                let _ = std::fs::remove_file(partial);
+                self.download_from_end(store, key, partial, size, cap)
+            }
+            other => other,
+        }
+    }
+
+    fn download_from_end(
         &self,
         store: &dyn Store,
         key: &str,
@@ -342,7 +361,16 @@ impl Run<'_> {
         ) {
             let _ = std::fs::remove_file(partial);
         }
-        result.map(|_| hex::encode(hash.finalize()))
+        result?;
+        // Whatever the server said on the way, the whole file must be the object's size.
+        let got = std::fs::metadata(partial).map_err(io)?.len();
+        if got != size {
+            let _ = std::fs::remove_file(partial);
+            return Err(StoreError::Transient(format!(
+                "the download came to {got} bytes where the object has {size}; starting again from zero"
+            )));
+        }
+        Ok(hex::encode(hash.finalize()))
     }
 
     fn blob_path(&self, sha: &str) -> PathBuf {

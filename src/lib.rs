@@ -19,6 +19,7 @@ pub mod evaluate;
 pub mod fetch;
 pub mod filter;
 pub mod model;
+pub mod output;
 pub mod peer;
 pub mod rate;
 pub mod record;

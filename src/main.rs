@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if is_broken_pipe(&err) {
+            if gauntlet::output::is_broken_pipe(&err) {
                 // `gauntlet … | head` closing the pipe early is not a failure.
                 return ExitCode::SUCCESS;
             }
@@ -26,11 +26,4 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -121,7 +121,11 @@ pub fn layouts(cfg: &Config, device: tch::Device) -> Result<(Codec, Vec<Layout>)
     let layouts = config
         .param_shapes()
         .iter()
-        .map(|(n, s)| codec.layout(n, s))
+        .map(|(n, s)| {
+            codec
+                .layout(n, s)
+                .in_files(cfg.network.param_names, &config)
+        })
         .collect();
     Ok((codec, layouts))
 }
@@ -268,7 +272,7 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
             .map(|(v, l)| v + model::seeded_normal_like(seed, &l.name, v, 1.0).sign() * (10.0 * lr))
             .collect();
     }
-    let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
+    let names = compat.param_names(&layouts);
     let sync_key = compat.sync_key(job.window, job.uid, version);
     store
         .put(&sync_key, &compat.encode_sync(&slice, &names)?)

@@ -3,20 +3,26 @@
 //!
 //! Per record of the window, in order:
 //! * evaluated (`ok` with `eval`): BMA ← (1 − α)·BMA + α·indicator; sync ← the record's score;
-//! * `missing`, `early`, `late`, `unreachable`, `too_large`: final and BMA × missing_slash;
+//! * `missing`, `early`, `late`, `unreachable`, `too_large`: final and BMA × missing_slash
+//!   (or by the run of misses, `missing_slash_escalation`; half the remembered windows
+//!   missed bars the peer: `score::penalties`);
 //! * `desynced`: final and BMA × sync_slash;  `malformed`: final → 0;
 //! * `duplicate` (dedupe): final and BMA × idx_overlap_slash ("high"), a full reset ("max"),
 //!   or a reset and a bar of naughty_windows from evaluation ("mega");
 //!
-//! slashes touch only positive final scores (a slashed negative would rise). Then one
-//! Plackett–Luce match of the evaluated peers by score, in record order (≥ 2 players), and for
-//! each of them final = ordinal · max(0, BMA) · sync. Peers the state knows that uploaded
+//! slashes touch only positive final scores (a slashed negative would rise). Runs of negative
+//! evaluations slash and exclude (`negative_history`, off by default). Then one
+//! Plackett–Luce match of the evaluated peers by score, in record order (≥ 2 players; peers
+//! without a usable upload join with `missing_gradient_penalty_score` where set), and for
+//! each of them final = ordinal · max(0, BMA) · sync (a BMA under `bma_threshold` counting
+//! as 0 after `bma_warmup_windows`). Peers the state knows that uploaded
 //! nothing for `recent_windows` decay by inactivity_slash per window and are reset after
 //! reset_inactivity_windows. Weights come from every positive final score.
 
 use crate::config::HyperParams;
 use crate::record::{RatingInfo, Record, Status};
 use crate::score::openskill::PlackettLuce;
+use crate::score::penalties;
 use crate::score::weights::{self, RampParams, Schedule};
 use crate::state::{Peer, State};
 use anyhow::Result;
@@ -65,14 +71,15 @@ pub fn rate(
     }
     let model = PlackettLuce::from_hparams(h);
     let mut peers: BTreeMap<u16, Peer> = tx.read().peers()?;
+    let windows_applied = tx
+        .read()
+        .first_applied()?
+        .map_or(0, |first| window.saturating_sub(first));
     let mut records = records;
-    let slash = |p: &mut Peer, factor: f64| {
-        if p.final_score > 0.0 {
-            p.final_score *= factor;
-            p.bma *= factor;
-        }
-    };
-    let mut players = Vec::new();
+    let slash = |p: &mut Peer, factor: f64| penalties::slash(p, factor, h);
+    // The window's rating match: (record, score) of each evaluated peer, and of each peer
+    // without a usable upload where a penalty score makes missing work cost rating.
+    let mut players: Vec<(usize, f64)> = Vec::new();
     for (i, r) in records.iter().enumerate() {
         let p = peers.entry(r.uid).or_insert_with(|| Peer {
             uid: r.uid,
@@ -84,6 +91,22 @@ pub fn rate(
             p.last_active = Some(window);
             p.inactive_since = None;
         }
+        let no_upload = matches!(
+            r.status,
+            Status::Missing
+                | Status::Early
+                | Status::Late
+                | Status::Unreachable
+                | Status::TooLarge
+                | Status::Malformed
+        );
+        if no_upload {
+            if let Some(score) = h.missing_gradient_penalty_score {
+                players.push((i, score));
+            }
+        } else if uploaded {
+            penalties::delivered(p, h);
+        }
         match (&r.status, &r.eval) {
             (Status::Ok, Some(e)) => {
                 p.bma = (1.0 - h.binary_score_ma_alpha) * p.bma
@@ -91,7 +114,8 @@ pub fn rate(
                 if let Some(s) = &r.sync {
                     p.sync = s.score;
                 }
-                players.push(i);
+                penalties::evaluated(p, e.score, h);
+                players.push((i, e.score));
             }
             (
                 Status::Missing
@@ -100,7 +124,9 @@ pub fn rate(
                 | Status::Unreachable
                 | Status::TooLarge,
                 _,
-            ) => slash(p, h.missing_slash),
+            ) => {
+                penalties::missed(p, window, h);
+            }
             (Status::Desynced, _) => slash(p, h.sync_slash),
             (Status::Duplicate, _) => match r
                 .extra
@@ -125,24 +151,32 @@ pub fn rate(
             _ => {}
         }
     }
+    // Runs of negative evaluations, for every peer that has them, before the match.
+    let scores: Vec<f64> = players.iter().map(|&(_, s)| s).collect();
+    let bad_window = penalties::bad_window(&scores);
+    for p in peers.values_mut() {
+        penalties::negatives(p, bad_window, h);
+    }
     if players.len() >= 2 {
         let ratings: Vec<_> = players
             .iter()
-            .map(|&i| {
+            .map(|&(i, _)| {
                 peers[&records[i].uid]
                     .rating
                     .unwrap_or_else(|| model.rating())
             })
             .collect();
-        let scores: Vec<f64> = players
-            .iter()
-            .map(|&i| records[i].eval.as_ref().expect("evaluated").score)
-            .collect();
         let rated = model.rate_scores(&ratings, &scores);
-        for (&i, new) in players.iter().zip(rated) {
+        for (&(i, _), new) in players.iter().zip(rated) {
             let p = peers.get_mut(&records[i].uid).expect("inserted above");
             p.rating = Some(new);
-            p.final_score = new.ordinal() * p.bma.max(0.0) * p.sync;
+            // A peer that played with the penalty score keeps the final its slash left (the
+            // reference recomputes it, undoing the slash; see the README); the lower rating
+            // counts from its next evaluation on.
+            if records[i].eval.is_some() {
+                p.final_score =
+                    new.ordinal() * penalties::effective_bma(p.bma, windows_applied, h) * p.sync;
+            }
         }
     }
     // Inactivity: peers that uploaded nothing for recent_windows.
@@ -180,6 +214,7 @@ pub fn rate(
                 ordinal: rating.ordinal(),
                 bma: p.bma,
                 final_score: p.final_score,
+                excluded: p.history.excluded,
                 extra: Default::default(),
             });
         }

@@ -109,6 +109,9 @@ pub struct RatingInfo {
     pub bma: f64,
     #[serde(rename = "final")]
     pub final_score: f64,
+    /// Left out of the aggregation for a run of negative evaluations.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub excluded: bool,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -282,12 +285,7 @@ impl<R: BufRead> Iterator for RecordReader<R> {
 }
 
 /// How records are written: a table for people, JSON lines or one JSON array for programs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Jsonl,
-    Json,
-    Table,
-}
+pub use crate::output::Format;
 
 /// Writes records in a format; JSONL streams line by line, the others on `finish`.
 pub struct RecordWriter<W: Write> {
@@ -308,8 +306,10 @@ impl<W: Write> RecordWriter<W> {
     pub fn write(&mut self, record: &Record) -> Result<()> {
         match self.format {
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, record)?;
-                self.out.write_all(b"\n")?;
+                // Serialised first, so that a closed pipe is a plain `io::Error`.
+                let mut line = serde_json::to_vec(record)?;
+                line.push(b'\n');
+                self.out.write_all(&line)?;
             }
             Format::Json | Format::Table => self.held.push(record.clone()),
         }
@@ -320,8 +320,9 @@ impl<W: Write> RecordWriter<W> {
         match self.format {
             Format::Jsonl => {}
             Format::Json => {
-                serde_json::to_writer_pretty(&mut self.out, &self.held)?;
-                self.out.write_all(b"\n")?;
+                let mut all = serde_json::to_vec_pretty(&self.held)?;
+                all.push(b'\n');
+                self.out.write_all(&all)?;
             }
             Format::Table => writeln!(self.out, "{}", table(&self.held))?,
         }

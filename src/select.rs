@@ -3,17 +3,32 @@
 //!
 //! Candidates are the window's `ok` peers with stake ≤ eval_stake_max. With at least
 //! num_evaluation_bins × uids_per_window of them, they are sorted by ordinal (unrated = 0,
-//! best first) and cut into num_evaluation_bins contiguous bins, and one bin is picked at
-//! random; otherwise all form one bin. From the bin, uids_per_window peers are drawn without
-//! replacement with probability proportional to their waiting counters; the chosen reset to 1,
-//! the others gain 1. So every match is between peers of similar rating, and nobody starves.
-//! The draw is seeded by the validator's evaluate.seed and the window, and stored: re-running a
-//! window repeats its selection and counts nothing twice.
+//! best first; ties by uid) and cut into num_evaluation_bins contiguous bins as the reference
+//! cuts them (`numpy.array_split`: ⌊n/B⌋ each, one more in each of the first n mod B), and
+//! one bin is picked at random; otherwise all form one bin. From the bin, uids_per_window
+//! peers are drawn without replacement with probability proportional to their waiting
+//! counters; the chosen reset to 1, the others gain 1. So every match is between peers of
+//! similar rating, and nobody starves. The draw is seeded by the validator's evaluate.seed and
+//! the window, and stored: re-running a window repeats its selection and counts nothing twice.
 
 use crate::config::Config;
 use crate::record::{Record, Status};
 use crate::state::{Peer, State};
 use anyhow::Result;
+
+/// The evaluation bins of `n` candidates sorted best first, as index ranges: with at least
+/// `num_bins × uids_per_window` candidates (and more than one bin), `num_bins` contiguous
+/// bins cut as the reference cuts them (`numpy.array_split`: ⌊n/B⌋ each, one more in each
+/// of the first n mod B); otherwise one bin of all.
+pub fn bins(n: usize, num_bins: usize, uids_per_window: usize) -> Vec<(usize, usize)> {
+    if num_bins > 1 && n >= num_bins * uids_per_window {
+        (0..num_bins)
+            .map(|i| crate::score::stats::split_bounds(n, num_bins, i))
+            .collect()
+    } else {
+        vec![(0, n)]
+    }
+}
 
 /// Marks the records not chosen as `not_selected`; returns the chosen uids.
 pub fn select(state: &mut State, cfg: &Config, records: &mut [Record]) -> Result<Vec<u16>> {
@@ -60,14 +75,15 @@ pub fn select(state: &mut State, cfg: &Config, records: &mut [Record]) -> Result
                 stream.fill(&mut b);
                 (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
             };
-            let bins = h.num_evaluation_bins.max(1);
             let n = candidates.len();
-            let (bin, of) = if n >= bins * h.uids_per_window && bins > 1 {
-                (((uniform() * bins as f64) as usize).min(bins - 1), bins)
+            let ranges = bins(n, h.num_evaluation_bins, h.uids_per_window);
+            let of = ranges.len();
+            let bin = if of > 1 {
+                ((uniform() * of as f64) as usize).min(of - 1)
             } else {
-                (0, 1)
+                0
             };
-            let (lo, hi) = (bin * n / of, (bin + 1) * n / of);
+            let (lo, hi) = ranges[bin];
             let mut pool: Vec<u16> = candidates[lo..hi].to_vec();
             let mut chosen = Vec::new();
             while chosen.len() < h.uids_per_window && !pool.is_empty() {
@@ -119,4 +135,35 @@ pub fn select(state: &mut State, cfg: &Config, records: &mut [Record]) -> Result
         }
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bins;
+
+    fn sizes(b: &[(usize, usize)]) -> Vec<usize> {
+        b.iter().map(|(lo, hi)| hi - lo).collect()
+    }
+
+    /// Expected sizes from numpy 2.4.6 (/opt/torch-venv-2.11.0/bin/python):
+    /// `[len(b) for b in numpy.array_split(range(n), B)]`.
+    #[test]
+    fn bins_are_cut_as_numpy_array_split() {
+        // n = 42, B = 10 -> [5, 5, 4, 4, 4, 4, 4, 4, 4, 4]: the extras go to the best bins.
+        let b = bins(42, 10, 4);
+        assert_eq!(sizes(&b), vec![5, 5, 4, 4, 4, 4, 4, 4, 4, 4]);
+        assert_eq!(b[0], (0, 5));
+        assert_eq!(b[2], (10, 14));
+        assert_eq!(b[9], (38, 42));
+        // Odd: n = 103, B = 5 -> [21, 21, 21, 20, 20]
+        assert_eq!(sizes(&bins(103, 5, 20)), vec![21, 21, 21, 20, 20]);
+        // Even: n = 44, B = 10 -> [5, 5, 5, 5, 4, 4, 4, 4, 4, 4]; n = 40 -> ten of 4
+        assert_eq!(sizes(&bins(44, 10, 4)), vec![5, 5, 5, 5, 4, 4, 4, 4, 4, 4]);
+        assert_eq!(sizes(&bins(40, 10, 4)), vec![4; 10]);
+        // Fewer than B × uids_per_window candidates, or one bin: a single bin of all.
+        assert_eq!(bins(39, 10, 4), vec![(0, 39)]);
+        assert_eq!(bins(99, 5, 20), vec![(0, 99)]);
+        assert_eq!(bins(7, 1, 4), vec![(0, 7)]);
+        assert_eq!(bins(0, 0, 4), vec![(0, 0)]);
+    }
 }

@@ -88,6 +88,11 @@ INSERT INTO submissions_v3 (window, status, created_at, sent_at, detail)
 DROP TABLE submissions;
 ALTER TABLE submissions_v3 RENAME TO submissions;
 "#,
+    // What the latest reference's rules remember per peer: its recent evaluations' signs and
+    // its recent misses (JSON, `PeerHistory`).
+    r#"
+ALTER TABLE peers ADD COLUMN history TEXT;
+"#,
 ];
 
 /// Per uid, its weight.
@@ -105,6 +110,30 @@ pub struct Peer {
     pub last_active: Option<u64>,
     pub inactive_since: Option<u64>,
     pub banned_until: Option<u64>,
+    /// Its recent evaluations and misses, for the rules that count them.
+    pub history: PeerHistory,
+}
+
+/// What the latest reference's rules remember of a peer (`score::penalties`), newest last.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PeerHistory {
+    /// Whether each of its last evaluations scored below zero.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub negatives: Vec<bool>,
+    pub consecutive_negatives: u32,
+    /// Whether it missed (no usable upload) each of its last windows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub misses: Vec<bool>,
+    pub consecutive_misses: u32,
+    /// Left out of the aggregation for its run of negative evaluations.
+    pub excluded: bool,
+}
+
+impl PeerHistory {
+    fn is_empty(&self) -> bool {
+        *self == PeerHistory::default()
+    }
 }
 
 /// One window's weight submission and how far it got.
@@ -262,11 +291,21 @@ fn peer_from_row(r: &rusqlite::Row) -> rusqlite::Result<Peer> {
         last_active: r.get::<_, Option<i64>>(7)?.map(|w| w as u64),
         inactive_since: r.get::<_, Option<i64>>(8)?.map(|w| w as u64),
         banned_until: r.get::<_, Option<i64>>(9)?.map(|w| w as u64),
+        history: match r.get::<_, Option<String>>(10)? {
+            None => PeerHistory::default(),
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    10,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?,
+        },
     })
 }
 
 const PEER_COLUMNS: &str =
-    "uid, mu, sigma, bma, sync, final, waiting, last_active, inactive_since, banned_until";
+    "uid, mu, sigma, bma, sync, final, waiting, last_active, inactive_since, banned_until, history";
 
 impl Reader<'_> {
     pub fn peers(&self) -> Result<BTreeMap<u16, Peer>> {
@@ -279,6 +318,16 @@ impl Reader<'_> {
             .into_iter()
             .map(|p| (p.uid, p))
             .collect())
+    }
+
+    /// The first window this state applied, if any.
+    pub fn first_applied(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT MIN(window) FROM windows", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .map(|w| w as u64))
     }
 
     pub fn applied(&self, window: u64) -> Result<bool> {
@@ -374,7 +423,7 @@ impl Tx<'_> {
 
     pub fn put_peer(&self, p: &Peer) -> Result<()> {
         self.tx.execute(
-            &format!("INSERT OR REPLACE INTO peers ({PEER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+            &format!("INSERT OR REPLACE INTO peers ({PEER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
             params![
                 p.uid,
                 p.rating.map(|r| r.mu),
@@ -385,7 +434,10 @@ impl Tx<'_> {
                 p.waiting,
                 p.last_active.map(|w| w as i64),
                 p.inactive_since.map(|w| w as i64),
-                p.banned_until.map(|w| w as i64)
+                p.banned_until.map(|w| w as i64),
+                (!p.history.is_empty())
+                    .then(|| serde_json::to_string(&p.history))
+                    .transpose()?
             ],
         )?;
         Ok(())

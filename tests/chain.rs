@@ -188,6 +188,37 @@ fn stored_commitments_and_axons_decode_and_bad_ones_are_refused() {
 }
 
 #[test]
+fn a_commitment_cannot_choose_the_host_the_validator_talks_to() {
+    // The first 32 characters become `https://{id}.r2.cloudflarestorage.com`.
+    let hostile = [
+        "a@evil.example#aaaaaaaaaaaaaaaaa", // userinfo: the host is evil.example
+        "host:8443?aaaaaaaaaaaaaaaaaaaaaa", // a port, the rest a query
+        "evil.example/aaaaaaaaaaaaaaaaaaa", // another host, the rest a path
+        "aaaaaaaaaaaaaaaa?x=aaaaaaaaaaaaa", // a query
+        "aaaaaaaaaaaaaaaa#aaaaaaaaaaaaaaa", // a fragment
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", // not how R2 spells an id
+        "aaaaaaaaaaaaaaaa%2eaaaaaaaaaaaaa", // an escaped dot
+    ];
+    // deposit(8) | block(4 LE) | 1 field | Raw128 | account id, read key id, read secret
+    let stored = |id: &str| {
+        let mut raw = 5u64.to_le_bytes().to_vec();
+        raw.extend(1u32.to_le_bytes());
+        raw.extend([0x04, 0x81]);
+        raw.extend(format!("{id}{}{}", "K".repeat(32), "s".repeat(64)).as_bytes());
+        Registration::decode(&raw).unwrap()
+    };
+    for id in hostile {
+        assert_eq!(id.len(), 32);
+        let err = BucketCommitment::from_registration(&stored(id)).unwrap_err();
+        assert!(err.contains("account id"), "{id}: {err}");
+        assert!(!err.contains(&"s".repeat(64)), "the secret is not repeated");
+    }
+    let good = "0123456789abcdef0123456789abcdef";
+    let r = BucketCommitment::from_registration(&stored(good)).unwrap();
+    assert_eq!(r.account_id, good);
+}
+
+#[test]
 fn commit_hash_matches_an_independent_python_computation() {
     let who = dev::alice().public_key().0;
     let (uids, values, salt) = (

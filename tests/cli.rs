@@ -90,7 +90,8 @@ fn config_sources_name_each_keys_origin_and_variable() {
     )
     .unwrap();
     let out = ok(gauntlet(dir.path())
-        .args(["config", "--sources", "--set", "runtime.device=cpu"])
+        .args(["config", "--sources", "--format", "table"])
+        .args(["--set", "runtime.device=cpu"])
         .env("GAUNTLET_HPARAMS__TOPK_COMPRESSION", "64"));
     let text = stdout(&out);
     let line = |key: &str| {

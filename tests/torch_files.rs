@@ -395,9 +395,11 @@ fn a_network_on_the_reference_files_rates_as_one_on_the_native_files() {
         names.contains(&"gradient-1-3-v1.pt".to_string()),
         "{names:?}"
     );
-    assert!(names.contains(&"debug-1-3-v1.pt".to_string()), "{names:?}");
+    // The reference names a sync slice by the window whose update it follows: peer 3's slice
+    // checked in window 1 is `debug-0`, the validator's after window 1's step `debug-1`.
+    assert!(names.contains(&"debug-0-3-v1.pt".to_string()), "{names:?}");
     let slices = templar.path().join("net/validator");
-    assert!(slices.join("debug-2-0-v1.pt").exists());
+    assert!(slices.join("debug-1-0-v1.pt").exists());
     let out = Command::new(python())
         .arg("-c")
         .arg(
@@ -408,7 +410,7 @@ fn a_network_on_the_reference_files_rates_as_one_on_the_native_files() {
              assert any(k.endswith('_debug') for k in d['state_dict'])\n",
         )
         .arg(buckets.join("gradient-1-3-v1.pt"))
-        .arg(slices.join("debug-2-0-v1.pt"))
+        .arg(slices.join("debug-1-0-v1.pt"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

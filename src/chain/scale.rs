@@ -212,8 +212,20 @@ impl BucketCommitment {
             return Err("the commitment is not printable ASCII".into());
         }
         let s = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+        let account_id = &s[..32];
+        // The account id becomes the host `{id}.r2.cloudflarestorage.com`: anything but
+        // letters and digits (`@`, `:`, `/`, `?`, `#`, `.`) would let a peer pick the host,
+        // port or path the validator talks to. R2's ids are 32 lowercase hex characters.
+        if !account_id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(format!(
+                "the account id {account_id:?} is not 32 lowercase letters and digits (an R2 account id is 32 hex characters), so it names no R2 bucket host"
+            ));
+        }
         Ok(BucketCommitment {
-            account_id: s[..32].to_string(),
+            account_id: account_id.to_string(),
             access_key_id: s[32..64].to_string(),
             secret_access_key: s[64..].to_string(),
         })
@@ -321,4 +333,31 @@ pub fn epoch_index(block: u64, netuid: u16, tempo: u16) -> u64 {
 /// The first block of an epoch for a subnet (inverse of `epoch_index`).
 pub fn epoch_start(epoch: u64, netuid: u16, tempo: u16) -> u64 {
     (epoch * (tempo as u64 + 1)).saturating_sub(netuid as u64 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_weights;
+
+    /// Ties go to the even neighbour, as Python's `round` sends them. The ratios were found
+    /// with /opt/torch-venv-2.11.0/bin/python: `r = (k + 0.5) / 65535` with `r * 65535 ==
+    /// k + 0.5` exactly, and `round(r * 65535)` gives 0, 2 and 4 for k = 0, 2, 3.
+    #[test]
+    fn ties_round_half_to_even() {
+        // k = 2: 2.5 -> 2 (half away from zero would give 3).
+        let r2 = 2.5 / 65535.0;
+        assert_eq!(r2 * 65535.0, 2.5);
+        assert_eq!(normalize_weights(&[(0, 1.0), (1, r2)]).1, vec![65535, 2]);
+        // k = 3: 3.5 -> 4.
+        let r3 = 3.5 / 65535.0;
+        assert_eq!(r3 * 65535.0, 3.5);
+        assert_eq!(normalize_weights(&[(0, 1.0), (1, r3)]).1, vec![65535, 4]);
+        // k = 0: 0.5 -> 0, and a zero weight is not sent.
+        let r0 = 0.5 / 65535.0;
+        assert_eq!(r0 * 65535.0, 0.5);
+        assert_eq!(
+            normalize_weights(&[(0, 1.0), (1, r0)]),
+            (vec![0], vec![65535])
+        );
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use gauntlet::store::{LocalStore, Store};
 use std::path::PathBuf;
 
@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             report.window
         ));
     }
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &records {
         out.write(r)?;
     }

@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::Format;
+use gauntlet::output::{styled, Format};
 use gauntlet::state::State;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,7 +56,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         .iter()
         .map(|r| gauntlet::audit::explain(r, &cfg.hparams))
         .collect();
-    match ctx.format {
+    let mut out = ctx.output();
+    match out.format() {
         Format::Table => {
             for e in &explained {
                 let mut b = tabled::builder::Builder::default();
@@ -67,17 +68,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 for (k, v) in &e.figures {
                     b.push_record([k.clone(), v.clone()]);
                 }
-                let mut t = b.build();
-                t.with(tabled::settings::Style::sharp());
-                println!("{t}");
+                out.table(&styled(b.build()))?;
             }
+            Ok(())
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&explained)?),
-        Format::Jsonl => {
-            for e in &explained {
-                println!("{}", serde_json::to_string(e)?);
-            }
-        }
+        Format::Json | Format::Jsonl => out.items(&explained),
     }
-    Ok(())
 }

@@ -20,6 +20,8 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Result<()> {
     let mut cmd = crate::cli::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "gauntlet", &mut std::io::stdout());
-    Ok(())
+    // Generated whole first: clap_complete panics on a failed write, the output path does not.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "gauntlet", &mut script);
+    gauntlet::output::Output::stdout(gauntlet::output::Format::Jsonl).bytes(&script)
 }

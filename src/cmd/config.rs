@@ -3,7 +3,7 @@
 use crate::cli::Ctx;
 use anyhow::Result;
 use gauntlet::config::{env_var_name, redact};
-use gauntlet::record::Format;
+use gauntlet::output::{styled, Format};
 
 /// Print the effective configuration (defaults < file < environment < --set), secrets redacted
 #[derive(clap::Args, Debug)]
@@ -17,22 +17,28 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let mut out = ctx.output();
     if args.sources {
-        let mut builder = tabled::builder::Builder::default();
-        builder.push_record(["key", "source", "environment variable"]);
-        for (key, source) in &ctx.loaded.sources {
-            builder.push_record([key.clone(), source.to_string(), env_var_name(key)]);
+        if out.format() == Format::Table {
+            let mut builder = tabled::builder::Builder::default();
+            builder.push_record(["key", "source", "environment variable"]);
+            for (key, source) in &ctx.loaded.sources {
+                builder.push_record([key.clone(), source.to_string(), env_var_name(key)]);
+            }
+            return out.table(&styled(builder.build()));
         }
-        let mut table = builder.build();
-        table.with(tabled::settings::Style::sharp());
-        println!("{table}");
-        return Ok(());
+        return out.items(ctx.loaded.sources.iter().map(|(key, source)| {
+            serde_json::json!({
+                "key": key,
+                "source": source.to_string(),
+                "variable": env_var_name(key),
+            })
+        }));
     }
     let tree = redact(&serde_yaml::to_value(ctx.config())?);
-    match ctx.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&tree)?),
-        Format::Jsonl => println!("{}", serde_json::to_string(&tree)?),
-        Format::Table => print!("{}", serde_yaml::to_string(&tree)?),
+    match out.format() {
+        // For people, the configuration reads best as the YAML it is written in.
+        Format::Table => out.text(&serde_yaml::to_string(&tree)?),
+        Format::Json | Format::Jsonl => out.value(&tree),
     }
-    Ok(())
 }

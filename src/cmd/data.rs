@@ -132,8 +132,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                 "rows_per_page": cfg.hparams.rows_per_page,
                 "pages": ds.num_pages(),
             });
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-            Ok(())
+            ctx.output().value(&summary)
         }
         Command::Pages(a) => {
             let ds = Dataset::open(
@@ -146,21 +145,25 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                 ds.num_pages(),
                 cfg.hparams.pages_per_window,
             )?;
-            for w in a.window..a.window.saturating_add(a.windows) {
-                let (who, pages) = match (a.random, a.uid) {
-                    (Some(seed), _) => (
-                        "random".to_string(),
-                        pa.random(seed, w, cfg.hparams.pages_per_window, &a.exclude)?,
-                    ),
-                    (None, Some(uid)) => (uid.to_string(), pa.assigned(uid, w)),
-                    (None, None) => unreachable!("clap requires --uid without --random"),
-                };
-                println!(
-                    "{}",
-                    serde_json::json!({ "window": w, "uid": who, "pages": pages })
-                );
-            }
-            Ok(())
+            let rows = (a.window..a.window.saturating_add(a.windows)).map(
+                |w| -> Result<serde_json::Value> {
+                    let (who, pages) = match (a.random, a.uid) {
+                        (Some(seed), _) => (
+                            "random".to_string(),
+                            pa.random(seed, w, cfg.hparams.pages_per_window, &a.exclude)?,
+                        ),
+                        (None, Some(uid)) => (uid.to_string(), pa.assigned(uid, w)),
+                        (None, None) => unreachable!("clap requires --uid without --random"),
+                    };
+                    Ok(serde_json::json!({ "window": w, "uid": who, "pages": pages }))
+                },
+            );
+            // JSON lines stream a line per window; an error stops the list where it occurs.
+            let mut failed = None;
+            let rows =
+                rows.map_while(|r: Result<serde_json::Value>| r.map_err(|e| failed = Some(e)).ok());
+            ctx.output().items(rows)?;
+            failed.map_or(Ok(()), Err)
         }
     }
 }

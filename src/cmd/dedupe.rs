@@ -3,7 +3,7 @@
 use crate::cli::Ctx;
 use anyhow::Result;
 use gauntlet::dedupe;
-use gauntlet::record::{RecordReader, RecordWriter, Status};
+use gauntlet::record::{RecordReader, Status};
 use std::path::PathBuf;
 
 /// Mark peers whose upload copies another's of the same window (the later uploader is blamed)
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     ctx.ui.info(format!(
         "dedupe: {compared} peers compared, {copies} copies"
     ));
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &records {
         out.write(r)?;
     }

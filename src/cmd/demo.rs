@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::Format;
+use gauntlet::output::{styled, Format};
 use std::path::PathBuf;
 
 /// Run a whole local network on the embedded defaults (examples/local.yaml, compiled in)
@@ -28,7 +28,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         gauntlet::usage_bail!("--windows must be at least 1");
     }
     let report = gauntlet::demo::run(ctx.config(), &args.dir, args.windows, &ctx.ui)?;
-    match ctx.format {
+    let mut out = ctx.output();
+    match out.format() {
         Format::Table => {
             let mut b = tabled::builder::Builder::default();
             b.push_record([
@@ -53,9 +54,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                     format!("{:.4}", s.weight),
                 ]);
             }
-            let mut t = b.build();
-            t.with(tabled::settings::Style::sharp());
-            println!("{t}");
+            out.table(&styled(b.build()))?;
             let mut b = tabled::builder::Builder::default();
             b.push_record(["window", "aggregated peers", "held-out loss after"]);
             b.push_record([
@@ -70,11 +69,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                     format!("{:.4}", w.heldout_loss),
                 ]);
             }
-            let mut t = b.build();
-            t.with(tabled::settings::Style::sharp());
-            println!("{t}");
+            out.table(&styled(b.build()))?;
             let last = report.windows.last().map_or(f64::NAN, |w| w.heldout_loss);
-            println!(
+            out.text(&format!(
                 "honest peers hold {:.1}% of the weight; held-out loss {:.4} -> {:.4} over {} windows (uniform guess {:.4}); everything is in {}",
                 100.0 * report.honest_weight_share,
                 report.heldout_loss_initial,
@@ -82,10 +79,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 report.windows.len(),
                 report.uniform_loss,
                 args.dir.display()
-            );
+            ))
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Jsonl => println!("{}", serde_json::to_string(&report)?),
+        Format::Json | Format::Jsonl => out.value(&report),
     }
-    Ok(())
 }

@@ -3,7 +3,7 @@
 use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
 use gauntlet::evaluate::{self, Shard};
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use std::path::PathBuf;
 
 /// Measure each peer's update: loss before and after on its own pages and on common random pages
@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         bar.inc(1)
     })?;
     bar.finish_and_clear();
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &records {
         out.write(r)?;
     }

@@ -3,7 +3,7 @@
 use crate::cli::Ctx;
 use anyhow::Result;
 use gauntlet::fetch::{self, Options};
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use std::path::PathBuf;
 
 /// Download each peer's pseudo-gradient and sync slice into the cache; the record gains `object`
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if let Some(path) = args.stats {
         std::fs::write(path, serde_json::to_string(&stats)?)?;
     }
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &records {
         out.write(r)?;
     }

@@ -3,7 +3,7 @@
 use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
 use gauntlet::filter::Filter;
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use std::path::PathBuf;
 
 /// Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let window = records.first().map_or(0, |r| r.window);
     let clock = args.chain.source(cfg).open(cfg)?.network(window)?.clock;
     let mut filter = Filter::new(cfg, clock, args.model.into_checkpoints())?;
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for mut r in records {
         filter.apply(&mut r)?;
         out.write(&r)?;

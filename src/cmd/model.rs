@@ -72,8 +72,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                     .map(|(n, s)| serde_json::json!([n, s]))
                     .collect();
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(())
+            ctx.output().value(&out)
         }
         Command::Init(a) => {
             let (config, device, dtype) = model::from_settings(cfg)?;
@@ -118,8 +117,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                 "loss": loss,
                 "perplexity": loss.exp(),
             });
-            println!("{}", serde_json::to_string(&out)?);
-            Ok(())
+            ctx.output().value(&out)
         }
     }
 }

@@ -116,6 +116,5 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         "uid {} window {}: uploaded {} ({} bytes)",
         report.uid, report.window, report.gradient_key, report.gradient_bytes
     ));
-    println!("{}", serde_json::to_string(&report)?);
-    Ok(())
+    ctx.output().value(&report)
 }

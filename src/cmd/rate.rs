@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use gauntlet::state::State;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,7 +44,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             ));
         }
     }
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &outcome.records {
         out.write(r)?;
     }

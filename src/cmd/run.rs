@@ -2,7 +2,6 @@
 
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
-use gauntlet::record::RecordWriter;
 use gauntlet::round::{Round, Stage, Workflow};
 use std::path::PathBuf;
 
@@ -78,7 +77,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let outcome = round.run(window, &workflow.stages, &|note| {
         ctx.ui.info(format!("run: {note}"))
     })?;
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &outcome.records {
         out.write(r)?;
     }

@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use gauntlet::state::State;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     )?;
     let chosen = gauntlet::select::select(&mut state, cfg, &mut records)?;
     ctx.ui.info(format!("select: evaluating uids {chosen:?}"));
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for r in &records {
         out.write(r)?;
     }

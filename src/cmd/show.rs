@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::{RecordReader, RecordWriter};
+use gauntlet::record::RecordReader;
 use std::path::PathBuf;
 
 /// Show records as a table (on a terminal), JSON lines or JSON; checks every line on the way
@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
+    let mut out = ctx.output().records();
     for record in RecordReader::open(args.input.as_deref())? {
         let record = record?;
         if args.uid.is_some_and(|u| u != record.uid) || (args.failed && record.status.is_ok()) {

@@ -81,7 +81,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            ctx.output().keyed("uid", &out)?;
         }
         Command::Import(a) => {
             let text = std::fs::read_to_string(&a.file)
@@ -122,13 +122,11 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             let state = open(ctx, &a.common)?;
             let (window, weights) = state.read().weights(a.window)?;
             let out = serde_json::json!({"window": window, "weights": weights.iter().map(|(u, w)| serde_json::json!({"uid": u, "weight": w})).collect::<Vec<_>>()});
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            ctx.output().value(&out)?;
         }
         Command::Peers(c) => {
             let state = open(ctx, &c)?;
-            for p in state.read().peers()?.into_values() {
-                println!("{}", serde_json::to_string(&p)?);
-            }
+            ctx.output().items(state.read().peers()?.into_values())?;
         }
     }
     Ok(())

@@ -24,6 +24,14 @@ pub struct Layout {
     pub totalk: i64,
     /// Coefficients kept per chunk.
     pub k: i64,
+    /// The parameter's name in the network's files (its own name unless they use another
+    /// naming, [`crate::model::names::ParamNames`]).
+    pub file_name: String,
+    /// Where the network's files hold a matrix's rows in torchtitan's rotary order (`wq`,
+    /// `wk`): its number of heads. The codec works on the file's order; the dense tensor is
+    /// turned to the model's (Hugging Face's) order in [`Layout::from_chunks`] and back in
+    /// [`Layout::to_chunks`].
+    pub rope_heads: Option<i64>,
 }
 
 impl Layout {
@@ -49,9 +57,39 @@ impl Layout {
             grid,
             totalk,
             k,
+            file_name: name.to_string(),
+            rope_heads: None,
         }
     }
 
+    /// The layout as a network whose files name parameters by `names` holds it.
+    pub fn in_files(
+        mut self,
+        names: crate::model::names::ParamNames,
+        config: &crate::model::LlamaConfig,
+    ) -> Layout {
+        self.file_name = names.file_name(&self.name);
+        self.rope_heads = names
+            .rope_heads(&self.name, config)
+            .filter(|&h| self.shape.len() == 2 && self.shape[0] % (2 * h) == 0);
+        self
+    }
+
+    /// Rows from torchtitan's rotary order to Hugging Face's (`to_hf` of torchtitan's
+    /// state-dict adapter: per head, interleaved pairs become two halves), or back.
+    fn rope_rows(&self, x: &Tensor, to_model: bool) -> Tensor {
+        let Some(heads) = self.rope_heads else {
+            return x.shallow_clone();
+        };
+        let (rows, cols) = (self.shape[0], self.shape[1]);
+        let half = rows / heads / 2;
+        let grouped = if to_model {
+            x.reshape([heads, half, 2, cols])
+        } else {
+            x.reshape([heads, 2, half, cols])
+        };
+        grouped.transpose(1, 2).reshape([rows, cols])
+    }
     pub fn num_chunks(&self) -> i64 {
         self.grid.iter().product()
     }
@@ -70,6 +108,7 @@ impl Layout {
 
     /// "(y h)(x w) -> y x h w" for matrices, "(x w) -> x w" for vectors.
     pub fn to_chunks(&self, x: &Tensor) -> Tensor {
+        let x = &self.rope_rows(x, false);
         if self.chunk.len() == 1 {
             return x.reshape([self.grid[0], self.chunk[0]]);
         }
@@ -84,6 +123,6 @@ impl Layout {
         } else {
             x.permute([0, 2, 1, 3])
         };
-        x.reshape(self.shape.as_slice())
+        self.rope_rows(&x.reshape(self.shape.as_slice()), true)
     }
 }

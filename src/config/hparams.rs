@@ -131,6 +131,42 @@ pub struct HyperParams {
     pub recent_windows: u64,
     /// Below this gather success rate every skipped gather peer is zeroed instead of slashed.
     pub gather_peers_slash_threshold: f64,
+    /// A final score below this after a slash is set to 0 (the latest reference's
+    /// `score_zero_threshold`, 1e-4; 0: off).
+    pub score_zero_threshold: f64,
+
+    // ----- the latest reference's rules (v2.1.28); off at the paper era's defaults -----
+    /// A BMA below this counts as 0 in the final score (0: off; v2.1.28: 0.10)…
+    pub bma_threshold: f64,
+    /// …once the state has applied this many windows (v2.1.28: 10, counted there from the
+    /// network's start; here from this validator's first window, whose BMAs it holds).
+    pub bma_warmup_windows: u64,
+    /// A peer with no usable upload (missing, early, late, unreachable, too large, malformed)
+    /// joins the window's rating match with this score (v2.1.28: −99), so that missing work
+    /// costs rating; unset: it does not play.
+    pub missing_gradient_penalty_score: Option<f64>,
+    /// The missing slash by consecutive misses (v2.1.28: [0.75, 0.5, 0.0]: the first miss
+    /// ×0.75, the second ×0.5, the third on ×0); empty: `missing_slash` every time.
+    pub missing_slash_escalation: Vec<f64>,
+    /// Misses remembered per peer (v2.1.28: 8; 0: off)…
+    pub miss_history_windows: usize,
+    /// …of which this share or more, with the history full, resets the peer and bars it for
+    /// `naughty_windows` (v2.1.28: 0.5).
+    pub miss_ban_ratio: f64,
+    /// Evaluations remembered per peer, whether each scored below 0 (v2.1.28: 20; 0: off)…
+    pub negative_history: usize,
+    /// …of whose last `negative_window` (v2.1.28: 8)…
+    pub negative_window: usize,
+    /// …more than this many negative (v2.1.28: 4) multiply final and BMA by
+    /// `negative_slash` (v2.1.28: 0.25) every window, unless the window's fifth-best score is
+    /// itself negative (a bad window for everyone).
+    pub negative_max: usize,
+    pub negative_slash: f64,
+    /// This many negative evaluations in a row (v2.1.28: 3)…
+    pub consecutive_negative_threshold: u32,
+    /// …leave the peer out of the aggregation until it scores non-negative again (v2.1.28:
+    /// true).
+    pub exclude_negative_peers: bool,
 
     // ----- copy detection (added after the paper; [C-HEAD] thresholds) -----
     /// Mean top-k index overlap from which a later uploader is a copier ("high": ×0.5).
@@ -239,6 +275,20 @@ impl Default for HyperParams {
             reset_inactivity_windows: 25,
             recent_windows: 5,
             gather_peers_slash_threshold: 0.4,
+            score_zero_threshold: 0.0,
+
+            bma_threshold: 0.0,
+            bma_warmup_windows: 0,
+            missing_gradient_penalty_score: None,
+            missing_slash_escalation: Vec::new(),
+            miss_history_windows: 0,
+            miss_ban_ratio: 0.5,
+            negative_history: 0,
+            negative_window: 8,
+            negative_max: 4,
+            negative_slash: 0.25,
+            consecutive_negative_threshold: 3,
+            exclude_negative_peers: false,
 
             idx_overlap_threshold: 0.4,
             idx_overlap_reset_threshold: 0.5,

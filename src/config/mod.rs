@@ -155,6 +155,10 @@ pub struct NetworkSettings {
     /// Object keys and file format: `native` (safetensors) or `templar` (the reference's
     /// `torch.save` files); readers take either.
     pub compat: crate::wire::Compat,
+    /// How the network's files name the model's parameters: `hugging-face` (the model's own
+    /// names, as the paper-era reference) or `torchtitan` (the reference since v2, whose
+    /// `wq`/`wk` rows are also in torchtitan's rotary order).
+    pub param_names: crate::model::names::ParamNames,
 }
 
 impl Default for NetworkSettings {
@@ -164,6 +168,7 @@ impl Default for NetworkSettings {
             start_window: 0,
             file: PathBuf::from("network.yaml"),
             compat: crate::wire::Compat::Native,
+            param_names: crate::model::names::ParamNames::HuggingFace,
         }
     }
 }

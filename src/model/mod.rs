@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod llama;
+pub mod names;
 pub mod train;
 
 pub use config::LlamaConfig;

@@ -3,6 +3,7 @@
 //! aggregated by the mean (paper era), the median ([C-HEAD]) or the interquartile mean
 //! ([C-LATEST]; robust to a few outlying values in either direction).
 
+use super::stats;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -47,28 +48,19 @@ pub fn steps_behind(
     (aggregate(&mut steps, method), max)
 }
 
-/// The mean, median or interquartile mean (the mean of the middle half) of `values`.
+/// The mean, median or interquartile mean of `values`, as the reference computes them: the
+/// median is `torch.median`'s (the lower middle value on an even count), the interquartile
+/// mean is the mean of the values between `torch.quantile`'s quartiles, inclusive
+/// ([`stats::iqm`], which also says what two distinct values give). The values are sorted.
 pub fn aggregate(values: &mut [f64], method: SyncMethod) -> f64 {
-    let n = values.len();
-    if n == 0 {
+    if values.is_empty() {
         return f64::NAN;
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    values.sort_by(f64::total_cmp);
     match method {
-        SyncMethod::Mean => mean(values),
-        SyncMethod::Median => {
-            values.sort_by(f64::total_cmp);
-            if n % 2 == 1 {
-                values[n / 2]
-            } else {
-                (values[n / 2 - 1] + values[n / 2]) / 2.0
-            }
-        }
-        SyncMethod::Iqm => {
-            values.sort_by(f64::total_cmp);
-            let cut = n / 4;
-            mean(&values[cut..n - cut])
-        }
+        SyncMethod::Mean => stats::mean(values),
+        SyncMethod::Median => stats::median(values),
+        SyncMethod::Iqm => stats::iqm(values),
     }
 }
 
@@ -81,7 +73,32 @@ mod tests {
         let v = [1.0, 2.0, 3.0, 4.0, 100.0, 0.0, 2.0, 2.0];
         assert_eq!(aggregate(&mut v.clone(), SyncMethod::Mean), 114.0 / 8.0);
         assert_eq!(aggregate(&mut v.clone(), SyncMethod::Median), 2.0);
-        // sorted: 0 1 2 2 2 3 4 100; middle half: 2 2 2 3
+        // sorted: 0 1 2 2 2 3 4 100; quartiles 1.75 and 3.25: 2 2 2 3
         assert_eq!(aggregate(&mut v.clone(), SyncMethod::Iqm), 2.25);
+    }
+
+    /// Expected values from torch 2.11.0 (/opt/torch-venv-2.11.0/bin/python):
+    /// `x = torch.tensor(v, dtype=torch.float64)`; `x.median()`; `q1, q3 = x.quantile(.25),
+    /// x.quantile(.75)`; `x[(x >= q1) & (x <= q3)].mean()`.
+    #[test]
+    fn median_and_iqm_follow_torch_on_even_and_odd_counts() {
+        // Even: torch.median([0.5, 3, 1, 2]) -> 1.0, the lower middle (not 1.5).
+        let even = [0.5, 3.0, 1.0, 2.0];
+        assert_eq!(aggregate(&mut even.clone(), SyncMethod::Median), 1.0);
+        // q1 0.875, q3 2.25 -> mean(1, 2) = 1.5
+        assert_eq!(aggregate(&mut even.clone(), SyncMethod::Iqm), 1.5);
+        // Odd, ties at q1 kept: torch.median([4, 0, 9, 1, 1]) -> 1.0; q1 1, q3 4 ->
+        // mean(1, 1, 4) = 2.0
+        let odd = [4.0, 0.0, 9.0, 1.0, 1.0];
+        assert_eq!(aggregate(&mut odd.clone(), SyncMethod::Median), 1.0);
+        assert_eq!(aggregate(&mut odd.clone(), SyncMethod::Iqm), 2.0);
+        // Even, two outliers on top: [1, 2, 3, 4, 10, 100]: q1 2.25, q3 8.5 -> 3.5 (cutting
+        // n/4 values off each end would give 4.75)
+        let tail = [1.0, 2.0, 3.0, 4.0, 10.0, 100.0];
+        assert_eq!(aggregate(&mut tail.clone(), SyncMethod::Iqm), 3.5);
+        assert_eq!(aggregate(&mut tail.clone(), SyncMethod::Median), 3.0);
+        // Two distinct values: torch's quartile mask is empty (NaN); here their mean.
+        assert_eq!(aggregate(&mut [1.0, 2.0], SyncMethod::Iqm), 1.5);
+        assert_eq!(aggregate(&mut [1.0, 2.0], SyncMethod::Median), 1.0);
     }
 }

@@ -44,6 +44,10 @@ pub enum StoreError {
     Transient(String),
     #[error("{0}")]
     Failed(String),
+    /// A resumed download was not answered with the range asked for (`206` with
+    /// `Content-Range: bytes OFFSET-…`): the bytes sent cannot follow what is there.
+    #[error("the server did not resume at byte {offset} (it answered {answer})")]
+    RangeIgnored { offset: u64, answer: String },
 }
 
 impl StoreError {

@@ -252,6 +252,22 @@ impl Store for S3Store {
                 req = req.range(format!("bytes={offset}-"));
             }
             let resp = req.send().await.map_err(|e| classify(&e))?;
+            if offset > 0 {
+                let resumed = resp
+                    .content_range()
+                    .and_then(|r| r.strip_prefix("bytes "))
+                    .and_then(|r| r.split_once('-'))
+                    .is_some_and(|(start, _)| start.parse::<u64>() == Ok(offset));
+                if !resumed {
+                    return Err(StoreError::RangeIgnored {
+                        offset,
+                        answer: match resp.content_range() {
+                            Some(r) => format!("Content-Range {r:?}"),
+                            None => "the whole object, without Content-Range".into(),
+                        },
+                    });
+                }
+            }
             let total = offset + resp.content_length().unwrap_or(0).max(0) as u64;
             if total > cap {
                 return Err(StoreError::TooLarge { size: total, cap });

@@ -42,10 +42,17 @@ impl Compat {
         }
     }
 
+    /// The key of the sync slice a validator checks in `window`: the peer's model as that
+    /// window starts. The reference names it by the window whose update it follows: a peer
+    /// writes `debug-{w}` after applying window w's aggregate, and the validator reads
+    /// `debug-{s−1}` while it processes window s.
     pub fn sync_key(self, window: u64, uid: u16, version: &str) -> String {
         match self {
             Compat::Native => sync_key(window, uid, version),
-            Compat::Templar => format!("debug-{window}-{uid}-v{version}.pt"),
+            Compat::Templar => {
+                let after = window.saturating_sub(1);
+                format!("debug-{after}-{uid}-v{version}.pt")
+            }
         }
     }
 
@@ -60,6 +67,18 @@ impl Compat {
             Compat::Native => gradient::encode_file(meta, layouts, params),
             Compat::Templar => reference::encode_file(meta, layouts, params),
         }
+    }
+
+    /// The names parameters have in this format's files: the model's own in native files,
+    /// the network's naming (`network.param_names`) in the reference's.
+    pub fn param_names(self, layouts: &[crate::codec::Layout]) -> Vec<String> {
+        layouts
+            .iter()
+            .map(|l| match self {
+                Compat::Native => l.name.clone(),
+                Compat::Templar => l.file_name.clone(),
+            })
+            .collect()
     }
 
     /// A sync slice's file in this format, its parameters named `names`.

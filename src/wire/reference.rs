@@ -13,6 +13,7 @@ use super::gradient::{read_param, Expect, Gradient, GradientMeta, Receipt};
 use super::safetensors::SafeFile;
 use super::Reject;
 use crate::codec::CodecKind;
+use crate::model::names::{unwrapped, ParamNames};
 use crate::torch_save::{self, TensorRef, TorchFile, Tree};
 use safetensors::Dtype;
 use std::collections::BTreeMap;
@@ -33,6 +34,25 @@ fn tensor_of<'t>(tree: &'t Tree, name: &str) -> Result<&'t TensorRef, Reject> {
             name: name.into(),
             why: format!("{} where a tensor was expected", other.kind()),
         }),
+    }
+}
+
+/// A quantisation parameter as the reference stores it: a Python number, or a one-element
+/// float32 tensor (v0.2.88 keeps `shift` and `scale` as 0-d tensors; its all-zero fallback
+/// and the later layout write `float(scale)`).
+fn scalar(file: &TorchFile, tree: &Tree, what: &str) -> Result<f64, Reject> {
+    match tree {
+        Tree::Tensor(t)
+            if t.shape.iter().product::<u64>() == 1 && t.storage.dtype == Dtype::F32 =>
+        {
+            let b = file.tensor(t)?;
+            Ok(f32::from_le_bytes(b[..4].try_into().expect("one f32")) as f64)
+        }
+        Tree::Tensor(t) => Err(meta_err(format!(
+            "{what} is a {:?} tensor of shape {:?}, not one float32",
+            t.storage.dtype, t.shape
+        ))),
+        other => number(other, what),
     }
 }
 
@@ -96,16 +116,8 @@ impl Staged {
                 "{name}: values of dtype {dtype:?} (only float32 values are read)"
             )));
         }
-        let shift = match shift {
-            Tree::Tensor(t)
-                if t.shape.iter().product::<u64>() == 1 && t.storage.dtype == Dtype::F32 =>
-            {
-                let b = file.tensor(t)?;
-                f32::from_le_bytes(b[..4].try_into().expect("one f32")) as f64
-            }
-            other => number(other, &format!("{name}'s shift"))?,
-        };
-        let scale = number(scale, &format!("{name}'s scale"))?;
+        let shift = scalar(file, shift, &format!("{name}'s shift"))?;
+        let scale = scalar(file, scale, &format!("{name}'s scale"))?;
         let lookup = tensor_of(lookup, &name)?;
         if lookup.storage.dtype != Dtype::F32 || lookup.shape.len() != 1 {
             return Err(Reject::WrongDtype {
@@ -125,6 +137,35 @@ impl Staged {
     }
 }
 
+/// A file whose parameters are named as another layout names them (torchtitan's where the
+/// network is set for Hugging Face's, or the reverse) is refused saying which setting to change,
+/// rather than as a missing tensor: its rows could not be put in the model's order otherwise.
+fn check_naming(
+    named: &BTreeMap<String, &Tree>,
+    layouts: &[crate::codec::Layout],
+) -> Result<(), Reject> {
+    let Some(first) = layouts.first() else {
+        return Ok(());
+    };
+    let ours = unwrapped(&first.file_name);
+    if named.keys().any(|k| k.starts_with(&ours)) {
+        return Ok(());
+    }
+    for names in [ParamNames::HuggingFace, ParamNames::Torchtitan] {
+        let theirs = unwrapped(&names.file_name(&first.name));
+        if theirs != ours && named.keys().any(|k| k.starts_with(&theirs)) {
+            let setting = serde_json::to_value(names)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            return Err(meta_err(format!(
+                "the file names parameters as {setting} does ({theirs}…), where this network expects {ours}…: set network.param_names: {setting}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads and checks a reference gradient file held in memory, already checked against the
 /// size cap by [`super::gradient::decode_file`]; every failure is a [`Reject`].
 pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Reject> {
@@ -141,15 +182,18 @@ pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Rej
         None => 0,
         Some(other) => return Err(meta_err(format!("global_step is {}", other.kind()))),
     };
-    let mut named: BTreeMap<&str, &Tree> = BTreeMap::new();
+    // Keyed without module wrappers (torch.compile's, activation checkpointing's), which
+    // production settings add to torchtitan's names and which name no parameter of their own.
+    let mut named: BTreeMap<String, &Tree> = BTreeMap::new();
     for (k, v) in items {
         let Tree::Str(k) = k else {
             return Err(meta_err(format!("a state_dict key is {}", k.kind())));
         };
-        if named.insert(k, v).is_some() {
+        if named.insert(unwrapped(k), v).is_some() {
             return Err(Reject::DuplicateTensor { name: k.clone() });
         }
     }
+    check_naming(&named, expect.layouts)?;
     let window = match named.get("metadata").and_then(|m| m.get("window")) {
         Some(Tree::Int(w)) if *w >= 0 => *w as u64,
         _ => {
@@ -168,17 +212,17 @@ pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Rej
     };
     let mut used = 1;
     for l in expect.layouts {
-        let n = &l.name;
+        let n = &unwrapped(&l.file_name);
         let missing = |suffix: &str| Reject::MissingTensor {
-            param: n.clone(),
-            tensor: format!("{n}{suffix}"),
+            param: l.name.clone(),
+            tensor: format!("{}{suffix}", l.file_name),
         };
         let idx = named
             .get(format!("{n}idxs").as_str())
             .ok_or_else(|| missing("idxs"))?;
         staged.tensor(
             &file,
-            format!("{n}.idxs"),
+            format!("{}.idxs", l.name),
             tensor_of(idx, &format!("{n}idxs"))?,
             packed,
         )?;
@@ -187,7 +231,7 @@ pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Rej
             .ok_or_else(|| missing("vals"))?;
         staged.tensor(
             &file,
-            format!("{n}.vals"),
+            format!("{}.vals", l.name),
             tensor_of(vals, &format!("{n}vals"))?,
             false,
         )?;
@@ -197,7 +241,7 @@ pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Rej
                 used += named.contains_key(format!("{n}quant_params").as_str()) as usize;
             }
             Some(q) if expect.codec.quant_bins > 0 => {
-                staged.quant(&file, n, q)?;
+                staged.quant(&file, &l.name, q)?;
                 used += 1;
             }
             Some(_) => {
@@ -212,17 +256,18 @@ pub(super) fn decode_file(bytes: &[u8], expect: &Expect) -> Result<Gradient, Rej
         let known: std::collections::HashSet<String> = expect
             .layouts
             .iter()
-            .flat_map(|l| ["idxs", "vals", "quant_params"].map(|s| format!("{}{s}", l.name)))
+            .flat_map(|l| {
+                let n = unwrapped(&l.file_name);
+                ["idxs", "vals", "quant_params"].map(|s| format!("{n}{s}"))
+            })
             .chain(["metadata".to_string()])
             .collect();
         let extra = named
             .keys()
-            .find(|k| !known.contains(**k))
-            .copied()
+            .find(|k| !known.contains(*k))
+            .cloned()
             .unwrap_or_default();
-        return Err(Reject::UnexpectedTensor {
-            tensor: extra.to_string(),
-        });
+        return Err(Reject::UnexpectedTensor { tensor: extra });
     }
     let safe = SafeFile::from_parts(BTreeMap::new(), staged.entries, &staged.data)?;
     let mut params = Vec::with_capacity(expect.layouts.len());
@@ -264,21 +309,31 @@ pub fn encode_file(
         })
     };
     let mut sd = Vec::new();
+    // The paper era (DCT) keeps `scale` a 0-d tensor, the later layout a Python float.
+    let scale_as_tensor = meta.codec.kind != CodecKind::ChunkTopk;
     for l in layouts {
-        let n = &l.name;
+        let (n, f) = (&l.name, &l.file_name);
         sd.push((
-            Value::str(format!("{n}idxs")),
+            Value::str(format!("{f}idxs")),
             tensor(&format!("{n}.idxs"))?,
         ));
         sd.push((
-            Value::str(format!("{n}vals")),
+            Value::str(format!("{f}vals")),
             tensor(&format!("{n}.vals"))?,
         ));
         let quant = match file.get(&format!("{n}.quant")) {
             None => Value::None,
             Some(q) => {
                 let b = file.bytes(q);
-                let scale = f32::from_le_bytes(b[4..8].try_into()?) as f64;
+                let scale = if scale_as_tensor {
+                    Value::Tensor {
+                        dtype: Dtype::F32,
+                        shape: Vec::new(),
+                        data: b[4..8].to_vec(),
+                    }
+                } else {
+                    Value::Float(f32::from_le_bytes(b[4..8].try_into()?) as f64)
+                };
                 let bins = (b.len() / 4 - 2) as i64;
                 Value::Tuple(vec![
                     Value::Tensor {
@@ -286,7 +341,7 @@ pub fn encode_file(
                         shape: Vec::new(),
                         data: b[..4].to_vec(),
                     },
-                    Value::Float(scale),
+                    scale,
                     Value::Int(bins / 2),
                     Value::Tensor {
                         dtype: Dtype::F32,
@@ -297,7 +352,7 @@ pub fn encode_file(
                 ])
             }
         };
-        sd.push((Value::str(format!("{n}quant_params")), quant));
+        sd.push((Value::str(format!("{f}quant_params")), quant));
     }
     let pages = meta
         .receipt
@@ -379,10 +434,30 @@ pub fn decode_sync(
         .root
         .get("state_dict")
         .ok_or_else(|| meta_err("no \"state_dict\" in the file (not a reference sync slice)"))?;
+    let Tree::Dict(items) = sd else {
+        return Err(meta_err(format!("state_dict is {}, not a dict", sd.kind())));
+    };
+    // By the model's name, whichever naming the file uses (the sync positions lie in the
+    // first row, which torchtitan's rotary order leaves in place).
+    let mut by_model: BTreeMap<String, &Tree> = BTreeMap::new();
+    for (k, v) in items {
+        let Tree::Str(k) = k else {
+            return Err(meta_err(format!("a state_dict key is {}", k.kind())));
+        };
+        let Some(stem) = k.strip_suffix("_debug") else {
+            continue;
+        };
+        let model = ParamNames::Torchtitan
+            .model_name(stem)
+            .unwrap_or_else(|| stem.to_string());
+        if by_model.insert(model, v).is_some() {
+            return Err(Reject::DuplicateTensor { name: k.clone() });
+        }
+    }
     let mut values = Vec::with_capacity(params.len());
     for (name, len) in params {
         let key = format!("{name}_debug");
-        let got: Vec<f32> = match sd.get(&key) {
+        let got: Vec<f32> = match by_model.get(name).copied() {
             None => {
                 return Err(Reject::MissingTensor {
                     param: name.clone(),
