@@ -98,6 +98,26 @@ ALTER TABLE peers ADD COLUMN history TEXT;
 /// Per uid, its weight.
 pub type Weights = Vec<(u16, f64)>;
 
+/// An error opening a state, with the way to recover where the file itself is damaged.
+fn damaged(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    let corrupt = e.chain().any(|c| {
+        c.downcast_ref::<rusqlite::Error>().is_some_and(|r| {
+            matches!(
+                r.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+            )
+        })
+    });
+    if !corrupt {
+        return e;
+    }
+    anyhow::anyhow!(
+        "the state database {} is damaged ({e:#}): restore a backup copy of it, or recover what SQLite can with `sqlite3 {} .recover | sqlite3 recovered.db`",
+        path.display(),
+        path.display()
+    )
+}
+
 /// A peer's row.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Peer {
@@ -211,6 +231,27 @@ impl State {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the state database {}", path.display()))?;
+        Self::with(conn, path, wait).map_err(|e| damaged(path, e))
+    }
+
+    /// Opens a state that must already exist, for commands that read it: a missing file is
+    /// an error naming the path (a typo must not look like an empty state), never a new one.
+    pub fn open_existing(path: &Path, wait: Duration) -> Result<State> {
+        use rusqlite::OpenFlags;
+        anyhow::ensure!(
+            path.is_file(),
+            "there is no state database at {}: check --state (or state.path); a validator's state is made by `gauntlet rate`",
+            path.display()
+        );
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open the state database {}", path.display()))?;
+        Self::with(conn, path, wait).map_err(|e| damaged(path, e))
+    }
+
+    fn with(conn: Connection, path: &Path, wait: Duration) -> Result<State> {
         conn.busy_timeout(wait)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -224,6 +265,7 @@ impl State {
     }
 
     fn migrate(&mut self) -> Result<()> {
+        // A file that is no database fails here first: say so with the way back.
         let version = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?

@@ -526,3 +526,40 @@ fn copies_are_slashed_reset_or_barred_by_level() {
     let chosen = gauntlet::select::select(&mut state, &cfg, &mut records).unwrap();
     assert!(!chosen.contains(&3) && chosen.len() == 3, "{chosen:?}");
 }
+
+#[test]
+fn read_commands_never_create_a_state_and_a_damaged_one_says_how_to_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let reads: [&[&str]; 4] = [
+        &["state", "export"],
+        &["state", "weights"],
+        &["state", "peers"],
+        &["commit", "--network", "net.yaml"],
+    ];
+    for args in reads {
+        let out = gauntlet(d)
+            .args(args)
+            .args(["--state", "typo.db"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no state database at typo.db"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!d.join("typo.db").exists(), "{args:?} created the state");
+    }
+    std::fs::write(d.join("bad.db"), "not a database ".repeat(300)).unwrap();
+    let out = gauntlet(d)
+        .args(["state", "export", "--state", "bad.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.db is damaged") && err.contains("sqlite3 bad.db .recover"),
+        "{err}"
+    );
+}

@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let source = args.chain.source(cfg);
     let signer = args.wallet.signer(cfg, &source)?;
     let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
-    let mut state = State::open(&path, gauntlet::chain::seconds(cfg.state.wait_seconds))?;
+    let mut state = State::open_existing(&path, gauntlet::chain::seconds(cfg.state.wait_seconds))?;
     let chain = source.open(cfg)?;
     let opts = Options {
         netuid: args.chain.netuid.unwrap_or(cfg.chain.netuid),

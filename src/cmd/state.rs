@@ -52,9 +52,11 @@ struct Exported {
     ordinal: f64,
 }
 
+/// The state, which must exist: `export`, `weights` and `peers` read it, and a typo in the
+/// path must not look like an empty state (nor leave a new file behind).
 fn open(ctx: &Ctx, c: &Common) -> Result<State> {
     let cfg = ctx.config();
-    State::open(
+    State::open_existing(
         c.state.as_ref().unwrap_or(&cfg.state.path),
         Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
     )
@@ -93,7 +95,12 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
                         a.file.display()
                     )
                 })?;
-            let mut state = open(ctx, &a.common)?;
+            // Importing may start a state: the one command here that creates it.
+            let cfg = ctx.config();
+            let mut state = State::open(
+                a.common.state.as_ref().unwrap_or(&cfg.state.path),
+                Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
+            )?;
             let tx = state.begin()?;
             let mut peers = tx.read().peers()?;
             for (uid, r) in &ratings {
