@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::model::checkpoint;
 use crate::peer::{self, Checkpoints};
 use crate::record::{Record, Status, SyncInfo};
-use crate::score::sync::steps_behind;
+use crate::score::sync::{steps_behind, SyncDivisor};
 use crate::wire::{self, gradient, SyncSlice};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
@@ -125,7 +125,43 @@ impl<'a> Filter<'a> {
         Ok(&self.validator[&window])
     }
 
-    fn sync(&mut self, r: &mut Record) -> Result<()> {
+    /// Per compared value, the moving average of how much the validator's own outer steps
+    /// moved it up to `window` (`|θ_{t+1} − θ_t|` between consecutive checkpoints, oldest
+    /// first, the first taken as it is); `None` where the folder holds no two consecutive
+    /// checkpoints, and the learning rate is the divisor then, as in the reference.
+    fn step_ema(&mut self, window: u64) -> Result<Option<Vec<Tensor>>> {
+        let h = self.cfg.hparams.clone();
+        let mut ema: Option<Vec<Tensor>> = None;
+        let first = window.saturating_sub(h.sync_ema_windows);
+        for t in first..window {
+            let exact = |w: u64, this: &Self| -> Result<bool> {
+                Ok(this.checkpoints.resolve(w).ok().and_then(|(at, _)| at) == Some(w))
+            };
+            if !exact(t, self)? || !exact(t + 1, self)? {
+                continue;
+            }
+            let before = shallow(self.validator_values(t)?);
+            let after = shallow(self.validator_values(t + 1)?);
+            let step: Vec<Tensor> = before
+                .iter()
+                .zip(after.iter())
+                .map(|(b, a)| (a.to_kind(tch::Kind::Double) - b.to_kind(tch::Kind::Double)).abs())
+                .collect();
+            ema = Some(match ema {
+                None => step,
+                Some(e) => e
+                    .iter()
+                    .zip(&step)
+                    .map(|(e, d)| e * (1.0 - h.sync_ema_alpha) + d * h.sync_ema_alpha)
+                    .collect(),
+            });
+        }
+        Ok(ema)
+    }
+
+    /// The sync check of one record: its sync slice against the validator's model for the
+    /// window, as [`Filter::apply`] runs it after the other checks.
+    pub fn sync(&mut self, r: &mut Record) -> Result<()> {
         let h = self.cfg.hparams.clone();
         let object = r.object.as_ref().expect("checked by apply");
         let Some(sync) = object.sync.as_ref().and_then(|s| s.path.clone()) else {
@@ -163,9 +199,24 @@ impl<'a> Filter<'a> {
                 return Ok(());
             }
         };
-        let lr = h.lr_at(r.window.saturating_sub(self.cfg.network.start_window));
-        let validator = self.validator_values(r.window)?;
-        let (x, max) = steps_behind(validator, &slice.values, lr, h.sync_method);
+        let lr = match h.eval_variant {
+            crate::evaluate::EvalVariant::Sign => {
+                h.lr_at(r.window.saturating_sub(self.cfg.network.start_window))
+            }
+            crate::evaluate::EvalVariant::ClipMedian => h.outer_learning_rate,
+        };
+        let per_value = match h.sync_divisor {
+            SyncDivisor::Lr => None,
+            SyncDivisor::Ema => self.step_ema(r.window)?,
+        };
+        let validator = shallow(self.validator_values(r.window)?);
+        let (x, max) = steps_behind(
+            &validator,
+            &slice.values,
+            lr,
+            per_value.as_deref(),
+            h.sync_method,
+        );
         let score = h.sync_score(x);
         r.sync = Some(SyncInfo {
             steps_behind: x,
@@ -183,4 +234,8 @@ impl<'a> Filter<'a> {
         }
         Ok(())
     }
+}
+
+fn shallow(values: &[Tensor]) -> Vec<Tensor> {
+    values.iter().map(Tensor::shallow_clone).collect()
 }

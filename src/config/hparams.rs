@@ -7,7 +7,7 @@
 use crate::codec::CodecKind;
 use crate::evaluate::EvalVariant;
 use crate::score::openskill::TieRule;
-use crate::score::sync::SyncMethod;
+use crate::score::sync::{SyncDivisor, SyncMethod};
 use crate::score::weights::{RampParams, Schedule};
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +113,14 @@ pub struct HyperParams {
     pub sync_method: SyncMethod,
     /// A peer more than this many steps behind is slashed.
     pub sync_max_steps_behind: f64,
+    /// What a step is worth at a compared value: `lr` (the outer learning rate, paper era)
+    /// or `ema` (a moving average of the validator's own steps there, v2.1.28).
+    pub sync_divisor: SyncDivisor,
+    /// ema: the weight of the newest step, `ema ← (1 − α)·ema + α·|Δ|` (v2.1.28: 0.2).
+    pub sync_ema_alpha: f64,
+    /// ema: how many of the validator's latest outer steps (consecutive checkpoints) are
+    /// folded in; older ones weigh under (1 − α)^this.
+    pub sync_ema_windows: u64,
     /// The sync score reaches 0 at this many steps behind.
     pub sync_score_max_steps: f64,
     /// sync = (1 − min(x, max)/max)^exponent.
@@ -266,6 +274,9 @@ impl Default for HyperParams {
             sync_value_offset: 10,
             sync_method: SyncMethod::Iqm,
             sync_max_steps_behind: 3.0,
+            sync_divisor: SyncDivisor::Lr,
+            sync_ema_alpha: 0.2,
+            sync_ema_windows: 30,
             sync_score_max_steps: 5.0,
             sync_score_exponent: 2.5,
 

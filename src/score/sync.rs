@@ -25,20 +25,43 @@ impl SyncMethod {
     }
 }
 
+/// What one outer step is worth at a compared value, to count steps behind by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncDivisor {
+    /// The outer learning rate: a sign-SGD step moves every weight by exactly lr (paper era).
+    #[default]
+    Lr,
+    /// Per value, a moving average of how much the validator's own steps moved it (the latest
+    /// reference's: `ema ← 0.8·ema + 0.2·|Δ|` over its outer steps, floored at 1e-9), for
+    /// dense steps that move each weight by a different amount.
+    Ema,
+}
+
 /// (aggregate, largest) steps behind over every compared value; infinite when a value is
-/// missing or not finite, so such a peer can never look in sync.
+/// missing or not finite, so such a peer can never look in sync. Each difference is divided
+/// by `lr`, or, where `per_value` has an entry of the same shape for the parameter, by it
+/// (floored at 1e-9).
 pub fn steps_behind(
     validator: &[Tensor],
     peer: &[Tensor],
     lr: f64,
+    per_value: Option<&[Tensor]>,
     method: SyncMethod,
 ) -> (f64, f64) {
     let mut steps: Vec<f64> = Vec::new();
-    for (v, p) in validator.iter().zip(peer) {
+    for (i, (v, p)) in validator.iter().zip(peer).enumerate() {
         if v.size() != p.size() {
             return (f64::INFINITY, f64::INFINITY);
         }
-        let d = (v.to_kind(Kind::Double) - p.to_kind(Kind::Double)).abs() / lr;
+        let diff = (v.to_kind(Kind::Double) - p.to_kind(Kind::Double)).abs();
+        let d = match per_value
+            .and_then(|e| e.get(i))
+            .filter(|e| e.size() == v.size())
+        {
+            Some(e) => diff / e.to_kind(Kind::Double).clamp_min(1e-9),
+            None => diff / lr,
+        };
         steps.extend(Vec::<f64>::try_from(&d.flatten(0, -1)).unwrap_or_default());
     }
     if steps.is_empty() || validator.len() != peer.len() || steps.iter().any(|s| !s.is_finite()) {
