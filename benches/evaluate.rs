@@ -92,6 +92,7 @@ fn main() {
         &checkpoints,
         Device::Cpu,
         None,
+        None,
         &|| {},
     )
     .unwrap();

@@ -787,7 +787,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__evaluate)
-            opts="-q -v -h -V --checkpoints --checkpoint --device --shard --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --checkpoints --checkpoint --device --shard --network --netuid --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -806,6 +806,14 @@ _gauntlet() {
                     return 0
                     ;;
                 --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netuid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

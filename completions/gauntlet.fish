@@ -248,6 +248,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoin
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l checkpoint -d 'One checkpoint to use whatever the window' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l device -d 'auto, cpu, cuda or cuda:N [default: runtime.device]; bf16 compute on CUDA, f32 on CPU' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l shard -d 'Evaluate only the K-th of N blocks of peers (K from 0)' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l network -d 'finney, test, local, a ws(s):// URL, or a local network file [default: chain.network, else network.file]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l netuid -d 'The subnet [default: chain.netuid]' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand evaluate" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''

@@ -381,14 +381,19 @@ pub fn read_gradient(
 
 /// Evaluates the records (those of this shard), window by window, in input order; `done` is
 /// called per record. Returns this shard's records.
+/// The chain's current window, for evaluations that stop when it changes.
+pub type WindowNow<'a> = &'a dyn Fn() -> Result<u64>;
+
 pub fn run(
     cfg: &Config,
     records: Vec<Record>,
     checkpoints: &Checkpoints,
     device: Device,
     shard: Option<Shard>,
+    chain_window: Option<WindowNow>,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Record>> {
+    let chain_window = chain_window.filter(|_| cfg.hparams.evaluation_stops_at_window_change);
     let mine = shard
         .map(|s| s.select(&records))
         .unwrap_or_else(|| vec![true; records.len()]);
@@ -417,6 +422,7 @@ pub fn run(
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<(usize, Result<Result<Vec<Encoded>, Reject>>)>(1);
         let snapshot: Vec<Record> = todo.iter().map(|&i| records[i].clone()).collect();
+        let started_in = chain_window.map(|now| now()).transpose()?;
         std::thread::scope(|s| -> Result<()> {
             s.spawn(move || {
                 let codec = match Codec::new(codec_params, Device::Cpu) {
@@ -434,6 +440,19 @@ pub fn run(
             });
             for (j, encoded) in rx {
                 let encoded = encoded?;
+                if let (Some(now), Some(start)) = (chain_window, started_in) {
+                    let current = now()?;
+                    if current != start {
+                        for &i in &todo[j..] {
+                            records[i].fail(
+                                Status::NotEvaluated,
+                                format!("the chain moved from window {start} to {current} before this peer's evaluation; it is not scored this window"),
+                            );
+                            done();
+                        }
+                        break;
+                    }
+                }
                 ev.evaluate(&mut records[todo[j]], encoded)?;
                 done();
             }

@@ -264,12 +264,18 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         h.sync_values_per_param,
     );
     if job.behaviour == Behaviour::Desync {
-        // Ten steps' worth of drift in a random direction per value.
+        // Ten steps' worth of drift in a random direction per value: a step as the network's
+        // last one moved the value (dense steps differ per weight), else lr.
+        let steps = last_step(job, ckpt_window.unwrap_or(model_window), &layouts, h)?;
         slice.values = slice
             .values
             .iter()
             .zip(&layouts)
-            .map(|(v, l)| v + model::seeded_normal_like(seed, &l.name, v, 1.0).sign() * (10.0 * lr))
+            .zip(steps)
+            .map(|((v, l), step)| {
+                let step = step.map_or_else(|| v.ones_like() * lr, |s| s.clamp_min(lr));
+                v + model::seeded_normal_like(seed, &l.name, v, 1.0).sign() * step * 10.0
+            })
             .collect();
     }
     let names = compat.param_names(&layouts);
@@ -480,5 +486,34 @@ fn copy_of(
             };
             Encoded { idx: e.idx, vals }
         })
+        .collect())
+}
+
+/// Per parameter, how far the network's last outer step moved the sync values: the checkpoints
+/// of `window` and the window before, where both are there.
+fn last_step(
+    job: &Job,
+    window: u64,
+    layouts: &[Layout],
+    h: &crate::config::HyperParams,
+) -> Result<Vec<Option<Tensor>>> {
+    let exact = |w: u64| {
+        job.checkpoints
+            .resolve(w)
+            .ok()
+            .filter(|(at, _)| *at == Some(w))
+            .map(|(_, p)| p)
+    };
+    let (Some(before), Some(after)) = (exact(window.wrapping_sub(1)), exact(window)) else {
+        return Ok(layouts.iter().map(|_| None).collect());
+    };
+    let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
+    let read = |p: &std::path::Path| {
+        checkpoint::read_slices(p, &names, h.sync_value_offset, h.sync_values_per_param)
+    };
+    Ok(read(&before)?
+        .iter()
+        .zip(read(&after)?)
+        .map(|(b, a)| Some((a - b).abs()))
         .collect())
 }

@@ -132,11 +132,14 @@ pub enum Status {
     Duplicate,
     /// Not chosen for evaluation this window (`select`): no slash, no score.
     NotSelected,
+    /// Chosen, but the chain's window changed before its evaluation was reached
+    /// (`evaluation_stops_at_window_change`): no slash, no score.
+    NotEvaluated,
     Other(String),
 }
 
 impl Status {
-    const NAMED: [(Status, &'static str); 10] = [
+    const NAMED: [(Status, &'static str); 11] = [
         (Status::Ok, "ok"),
         (Status::Missing, "missing"),
         (Status::Early, "early"),
@@ -147,6 +150,7 @@ impl Status {
         (Status::Desynced, "desynced"),
         (Status::Duplicate, "duplicate"),
         (Status::NotSelected, "not_selected"),
+        (Status::NotEvaluated, "not_evaluated"),
     ];
 
     pub fn as_str(&self) -> &str {

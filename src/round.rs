@@ -289,12 +289,14 @@ impl Round<'_> {
             Stage::Evaluate { device } => {
                 let device =
                     crate::model::parse_device(device.as_deref().unwrap_or(&cfg.runtime.device))?;
+                let chain = self.chain;
                 *records = crate::evaluate::run(
                     cfg,
                     std::mem::take(records),
                     &checkpoints,
                     device,
                     None,
+                    Some(&|| chain.current_window()),
                     &|| {},
                 )?;
                 "done".into()

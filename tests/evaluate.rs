@@ -78,6 +78,7 @@ fn evaluate_all(n: &Net, records: Vec<Record>, shard: Option<Shard>) -> Vec<Reco
         &Checkpoints::Folder(n.dir.path().join("ckpts")),
         Device::Cpu,
         shard,
+        None,
         &|| {},
     )
     .unwrap()
@@ -280,4 +281,51 @@ fn evaluate_through_the_binary_and_a_clear_error_without_cuda() {
         input.as_bytes(),
     );
     assert_eq!(out.status.code(), Some(2), "a bad --shard is a usage error");
+}
+
+#[test]
+fn evaluation_stops_when_the_chain_moves_to_the_next_window() {
+    let mut n = net();
+    let records = uploads(&n, 0..1);
+    // The chain (an injected clock): window 5 while the first two peers are evaluated, then 6.
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let now = || -> anyhow::Result<u64> {
+        let k = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(if k <= 2 { 5 } else { 6 })
+    };
+    let checkpoints = Checkpoints::Folder(n.dir.path().join("ckpts"));
+    // Off (the paper era): the chain is not asked, everyone is evaluated.
+    let all = evaluate::run(
+        &n.cfg,
+        records.clone(),
+        &checkpoints,
+        Device::Cpu,
+        None,
+        Some(&now),
+        &|| {},
+    )
+    .unwrap();
+    assert!(all.iter().all(|r| r.eval.is_some()));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 0);
+    n.cfg.hparams.evaluation_stops_at_window_change = true;
+    let out = evaluate::run(
+        &n.cfg,
+        records,
+        &checkpoints,
+        Device::Cpu,
+        None,
+        Some(&now),
+        &|| {},
+    )
+    .unwrap();
+    let evaluated: Vec<u16> = out
+        .iter()
+        .filter(|r| r.eval.is_some())
+        .map(|r| r.uid)
+        .collect();
+    assert_eq!(evaluated, vec![1, 2]);
+    for r in out.iter().filter(|r| r.uid > 2) {
+        assert_eq!(r.status, Status::NotEvaluated, "{r:?}");
+        assert!(r.reason.as_deref().unwrap().contains("from window 5 to 6"));
+    }
 }

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 ///
 /// Scale out with --shard K/N under any scheduler (workflows/ has a Slurm array and a
 /// Kubernetes indexed Job): each process evaluates one contiguous block and outputs only its
-/// records, so `cat shard-0 … shard-N-1` equals the unsharded output.
+/// records, so `cat shard-0 … shard-N-1` equals the unsharded output. With
+/// hparams.evaluation_stops_at_window_change (the latest reference's rule), evaluation stops
+/// when the chain's window changes (--network), and the peers not reached are `not_evaluated`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Records from `gauntlet filter` [default: stdin]
@@ -29,6 +31,9 @@ pub struct Args {
     /// Evaluate only the K-th of N blocks of peers (K from 0)
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Where the chain's window comes from, for hparams.evaluation_stops_at_window_change
+    #[command(flatten)]
+    chain: crate::cli::ChainArgs,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -42,9 +47,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         records.iter().filter(|r| r.status.is_ok()).count() as u64,
         "evaluate",
     );
-    let records = evaluate::run(cfg, records, &checkpoints, device, args.shard, &|| {
-        bar.inc(1)
-    })?;
+    // Only where the window's end should stop evaluation is the chain asked.
+    let chain = cfg
+        .hparams
+        .evaluation_stops_at_window_change
+        .then(|| args.chain.source(cfg).open(cfg))
+        .transpose()?;
+    let now = chain.as_ref().map(|c| move || c.current_window());
+    let records = evaluate::run(
+        cfg,
+        records,
+        &checkpoints,
+        device,
+        args.shard,
+        now.as_ref().map(|f| f as evaluate::WindowNow),
+        &|| bar.inc(1),
+    )?;
     bar.finish_and_clear();
     let mut out = ctx.output().records();
     for r in &records {

@@ -82,6 +82,9 @@ pub struct HyperParams {
     pub num_evaluation_bins: usize,
     /// Peers with more stake than this are not evaluated (validators).
     pub eval_stake_max: f64,
+    /// Stop evaluating when the chain's window changes (v2.1.28's window exhaustion): the
+    /// peers not reached get `not_evaluated`, no slash and no score.
+    pub evaluation_stops_at_window_change: bool,
 
     // ----- rating (OpenSkill Plackett–Luce) -----
     /// Initial mean of a new rating.
@@ -259,6 +262,7 @@ impl Default for HyperParams {
             outer_learning_rate: 1.0,
             num_evaluation_bins: 10,
             eval_stake_max: 20_000.0,
+            evaluation_stops_at_window_change: false,
 
             openskill_mu: 25.0,
             openskill_sigma: 25.0 / 3.0,
