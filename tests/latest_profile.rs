@@ -6,7 +6,7 @@ mod common;
 
 use common::{gauntlet, ok, stdout};
 use gauntlet::config::{Config, HyperParams};
-use gauntlet::record::{EvalInfo, ObjectInfo, Record, Status, SyncInfo};
+use gauntlet::record::{Record, Status};
 use gauntlet::state::State;
 use std::time::Duration;
 
@@ -86,21 +86,7 @@ fn the_demo_network_under_the_latest_reference_pays_the_honest_peers() {
 }
 
 fn evaluated(window: u64, uid: u16, score: f64) -> Record {
-    let mut r = Record::new(window, uid);
-    r.object = Some(ObjectInfo {
-        key: format!("gradient-{window}-{uid}-v1.safetensors"),
-        ..Default::default()
-    });
-    r.sync = Some(SyncInfo {
-        score: 1.0,
-        ..Default::default()
-    });
-    r.eval = Some(EvalInfo {
-        score,
-        indicator: 1,
-        ..Default::default()
-    });
-    r
+    common::evaluated_record(window, uid, score, 1, 1.0)
 }
 
 fn rate(state: &mut State, h: &HyperParams, records: Vec<Record>) -> Vec<Record> {

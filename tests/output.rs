@@ -3,7 +3,7 @@
 
 mod common;
 use common::{gauntlet, local_net, ok, stdout};
-use gauntlet::record::{EvalInfo, ObjectInfo, Record, Status, SyncInfo};
+use gauntlet::record::{Record, Status};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::Stdio;
@@ -62,26 +62,8 @@ fn closed_early_every_way(dir: &Path, args: &[&str]) {
 }
 
 fn evaluated(window: u64, uid: u16, score: f64) -> Record {
-    let mut r = Record::new(window, uid);
-    r.object = Some(ObjectInfo {
-        key: format!("gradient-{window}-{uid}-v1.safetensors"),
-        ..Default::default()
-    });
-    r.sync = Some(SyncInfo {
-        steps_behind: 0.0,
-        score: 1.0,
-        ..Default::default()
-    });
-    r.eval = Some(EvalInfo {
-        score,
-        indicator: if score > 0.0 { 1 } else { -1 },
-        own_before: 3.0,
-        own_after: 2.9,
-        rand_before: 3.0,
-        rand_after: 3.0 - score * 3.0,
-        ..Default::default()
-    });
-    r
+    let indicator = if score > 0.0 { 1 } else { -1 };
+    common::evaluated_record(window, uid, score, indicator, 1.0)
 }
 
 /// A local network (packed data, window-0 checkpoint), a network file of three peers, one

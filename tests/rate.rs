@@ -3,7 +3,7 @@
 mod common;
 use common::{gauntlet, ok, pipe, stderr};
 use gauntlet::config::HyperParams;
-use gauntlet::record::{EvalInfo, ObjectInfo, Record, Status, SyncInfo};
+use gauntlet::record::{Record, Status};
 use gauntlet::score::openskill::PlackettLuce;
 use gauntlet::state::State;
 use std::io::{BufRead, BufReader};
@@ -11,26 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 fn evaluated(window: u64, uid: u16, score: f64, indicator: i8, sync: f64) -> Record {
-    let mut r = Record::new(window, uid);
-    r.object = Some(ObjectInfo {
-        key: format!("gradient-{window}-{uid}-v1.safetensors"),
-        ..Default::default()
-    });
-    r.sync = Some(SyncInfo {
-        steps_behind: 0.0,
-        score: sync,
-        ..Default::default()
-    });
-    r.eval = Some(EvalInfo {
-        score,
-        indicator,
-        own_before: 3.0,
-        own_after: 2.9,
-        rand_before: 3.0,
-        rand_after: 3.0 - score * 3.0,
-        ..Default::default()
-    });
-    r
+    common::evaluated_record(window, uid, score, indicator, sync)
 }
 
 fn failed(window: u64, uid: u16, status: Status) -> Record {

@@ -159,3 +159,35 @@ pub fn tiny_net() -> (tempfile::TempDir, gauntlet::config::Config) {
         .unwrap();
     (dir, cfg)
 }
+
+/// A record as `evaluate` leaves it: uploaded, in sync (`sync`), with LossScore `score` and
+/// the indicator `indicator`.
+pub fn evaluated_record(
+    window: u64,
+    uid: u16,
+    score: f64,
+    indicator: i8,
+    sync: f64,
+) -> gauntlet::record::Record {
+    use gauntlet::record::{EvalInfo, ObjectInfo, Record, SyncInfo};
+    let mut r = Record::new(window, uid);
+    r.object = Some(ObjectInfo {
+        key: format!("gradient-{window}-{uid}-v1.safetensors"),
+        ..Default::default()
+    });
+    r.sync = Some(SyncInfo {
+        steps_behind: 0.0,
+        score: sync,
+        ..Default::default()
+    });
+    r.eval = Some(EvalInfo {
+        score,
+        indicator,
+        own_before: 3.0,
+        own_after: 2.9,
+        rand_before: 3.0,
+        rand_after: 3.0 - score * 3.0,
+        ..Default::default()
+    });
+    r
+}
