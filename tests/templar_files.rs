@@ -293,6 +293,7 @@ fn era_end_to_end(version: &str) {
     }
 
     filter_reads_every_file(&era, d);
+    evaluate_takes_every_file(&era, d);
 
     // The outer step of the three peers, from an all-zero model: θ' = −lr · update.
     let ckpts = d.join("ckpts");
@@ -465,6 +466,63 @@ fn filter_reads_every_file(era: &Era, d: &Path) {
                 "uid {uid}: sync {score} against {want_score}"
             );
         }
+    }
+}
+
+/// `evaluate` on the three peers' files, with the embedded corpus and a freshly initialised
+/// model of the era's shapes: each file is read, applied and scored (its losses have no
+/// counterpart in the fixture: the values are synthetic).
+fn evaluate_takes_every_file(era: &Era, d: &Path) {
+    gauntlet::demo::pack_corpus(&d.join("corpus"), &d.join("shards")).unwrap();
+    let local = common::repo().join("examples/local.yaml");
+    let shards = format!("data.shards={}", d.join("shards").display());
+    let run = |args: &[&str]| {
+        let mut cmd = gauntlet(d);
+        cmd.args(args)
+            .args(["--config", local.to_str().unwrap(), "--set", &shards]);
+        for s in &era.sets {
+            cmd.args(["--set", s]);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(&[
+        "model",
+        "init",
+        "--out",
+        "eval-ckpts/checkpoint-0.safetensors",
+    ]);
+    assert!(out.status.success(), "model init: {}", stderr(&out));
+    let records: String = era
+        .uids
+        .iter()
+        .map(|&uid| {
+            let r = serde_json::json!({
+                "window": era.window, "uid": uid, "status": "ok",
+                "object": {"key": era.gradient(uid).file_name().unwrap().to_str(), "path": era.gradient(uid)},
+            });
+            format!("{r}\n")
+        })
+        .collect();
+    std::fs::write(d.join("filtered.jsonl"), records).unwrap();
+    let out = run(&[
+        "evaluate",
+        "filtered.jsonl",
+        "--checkpoints",
+        "eval-ckpts",
+        "--device",
+        "cpu",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(out.status.success(), "evaluate: {}", stderr(&out));
+    let evaluated: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(evaluated.len(), 3);
+    for r in &evaluated {
+        assert_eq!(r["status"], "ok", "{r}");
+        assert!(r["eval"]["score"].as_f64().unwrap().is_finite(), "{r}");
     }
 }
 
