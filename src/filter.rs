@@ -28,6 +28,8 @@ pub struct Filter<'a> {
     layouts: Vec<Layout>,
     /// The validator's compared values per window.
     validator: HashMap<u64, Vec<Tensor>>,
+    /// Per window, the moving average of the validator's step sizes (`sync_divisor: ema`).
+    step_emas: HashMap<u64, Option<Vec<Tensor>>>,
 }
 
 impl<'a> Filter<'a> {
@@ -40,6 +42,7 @@ impl<'a> Filter<'a> {
             codec,
             layouts,
             validator: HashMap::new(),
+            step_emas: HashMap::new(),
         })
     }
 
@@ -130,14 +133,20 @@ impl<'a> Filter<'a> {
     /// first, the first taken as it is); `None` where the folder holds no two consecutive
     /// checkpoints, and the learning rate is the divisor then, as in the reference.
     fn step_ema(&mut self, window: u64) -> Result<Option<Vec<Tensor>>> {
+        if !self.step_emas.contains_key(&window) {
+            let ema = self.fold_steps(window)?;
+            self.step_emas.insert(window, ema);
+        }
+        Ok(self.step_emas[&window].as_deref().map(shallow))
+    }
+
+    /// [`Filter::step_ema`] computed from the checkpoints, once per window.
+    fn fold_steps(&mut self, window: u64) -> Result<Option<Vec<Tensor>>> {
         let h = self.cfg.hparams.clone();
         let mut ema: Option<Vec<Tensor>> = None;
         let first = window.saturating_sub(h.sync_ema_windows);
         for t in first..window {
-            let exact = |w: u64, this: &Self| -> Result<bool> {
-                Ok(this.checkpoints.resolve(w).ok().and_then(|(at, _)| at) == Some(w))
-            };
-            if !exact(t, self)? || !exact(t + 1, self)? {
+            if self.checkpoints.exactly(t).is_none() || self.checkpoints.exactly(t + 1).is_none() {
                 continue;
             }
             let before = shallow(self.validator_values(t)?);

@@ -72,6 +72,14 @@ pub enum Checkpoints {
 
 impl Checkpoints {
     /// The checkpoint for `window`, and its window when it came from a folder.
+    /// The checkpoint of exactly `window`, where the folder holds one.
+    pub fn exactly(&self, window: u64) -> Option<PathBuf> {
+        self.resolve(window)
+            .ok()
+            .filter(|(at, _)| *at == Some(window))
+            .map(|(_, p)| p)
+    }
+
     pub fn resolve(&self, window: u64) -> Result<(Option<u64>, PathBuf)> {
         match self {
             Checkpoints::File(p) => Ok((None, p.clone())),
@@ -497,13 +505,7 @@ fn last_step(
     layouts: &[Layout],
     h: &crate::config::HyperParams,
 ) -> Result<Vec<Option<Tensor>>> {
-    let exact = |w: u64| {
-        job.checkpoints
-            .resolve(w)
-            .ok()
-            .filter(|(at, _)| *at == Some(w))
-            .map(|(_, p)| p)
-    };
+    let exact = |w| job.checkpoints.exactly(w);
     let (Some(before), Some(after)) = (exact(window.wrapping_sub(1)), exact(window)) else {
         return Ok(layouts.iter().map(|_| None).collect());
     };

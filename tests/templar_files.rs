@@ -121,6 +121,25 @@ impl Era {
         cmd.output().unwrap()
     }
 
+    /// One record per peer of its gradient file, as a stage takes them, with `extend`'s
+    /// fields added, written to `path` as JSON lines.
+    fn write_records(&self, path: &Path, extend: impl Fn(u16, &mut Value)) {
+        let lines: String = self
+            .uids
+            .iter()
+            .map(|&uid| {
+                let file = self.gradient(uid);
+                let mut r = serde_json::json!({
+                    "window": self.window, "uid": uid, "status": "ok",
+                    "object": {"key": file.file_name().unwrap().to_str(), "path": file},
+                });
+                extend(uid, &mut r);
+                format!("{r}\n")
+            })
+            .collect();
+        std::fs::write(path, lines).unwrap();
+    }
+
     /// (file name, model name, shape) of every parameter, in the reference's order.
     fn params(&self) -> Vec<(String, String, Vec<i64>)> {
         self.expected["params"]
@@ -312,18 +331,7 @@ fn era_end_to_end(version: &str) {
         ckpts.join(format!("checkpoint-{}.safetensors", era.window)),
     )
     .unwrap();
-    let records: String = era
-        .uids
-        .iter()
-        .map(|&uid| {
-            let r = serde_json::json!({
-                "window": era.window, "uid": uid, "status": "ok", "weight": 1.0,
-                "object": {"key": era.gradient(uid).file_name().unwrap().to_str(), "path": era.gradient(uid)},
-            });
-            format!("{r}\n")
-        })
-        .collect();
-    std::fs::write(d.join("rated.jsonl"), records).unwrap();
+    era.write_records(&d.join("rated.jsonl"), |_, r| r["weight"] = 1.0.into());
     let out = era.run(
         d,
         &[
@@ -395,23 +403,12 @@ fn filter_reads_every_file(era: &Era, d: &Path) {
         era.window + 1
     );
     std::fs::write(d.join("net.yaml"), net).unwrap();
-    let records: String = era
-        .uids
-        .iter()
-        .map(|&uid| {
-            let r = serde_json::json!({
-                "window": era.window, "uid": uid, "status": "ok",
-                "object": {
-                    "key": era.gradient(uid).file_name().unwrap().to_str(),
-                    "path": era.gradient(uid),
-                    "uploaded_at": "2026-01-01T00:00:01Z",
-                    "sync": {"key": era.debug(uid).file_name().unwrap().to_str(), "path": era.debug(uid)},
-                },
-            });
-            format!("{r}\n")
-        })
-        .collect();
-    std::fs::write(d.join("fetched.jsonl"), records).unwrap();
+    era.write_records(&d.join("fetched.jsonl"), |uid, r| {
+        let debug = era.debug(uid);
+        r["object"]["uploaded_at"] = "2026-01-01T00:00:01Z".into();
+        r["object"]["sync"] =
+            serde_json::json!({"key": debug.file_name().unwrap().to_str(), "path": debug});
+    });
     let mut era_next = Era::open(&format!("v{}", era.version().trim_start_matches('v')), d);
     if !era.tied {
         // The step count of window W + 1, as the reference's check ran.
@@ -492,18 +489,7 @@ fn evaluate_takes_every_file(era: &Era, d: &Path) {
         "eval-ckpts/checkpoint-0.safetensors",
     ]);
     assert!(out.status.success(), "model init: {}", stderr(&out));
-    let records: String = era
-        .uids
-        .iter()
-        .map(|&uid| {
-            let r = serde_json::json!({
-                "window": era.window, "uid": uid, "status": "ok",
-                "object": {"key": era.gradient(uid).file_name().unwrap().to_str(), "path": era.gradient(uid)},
-            });
-            format!("{r}\n")
-        })
-        .collect();
-    std::fs::write(d.join("filtered.jsonl"), records).unwrap();
+    era.write_records(&d.join("filtered.jsonl"), |_, _| {});
     let out = run(&[
         "evaluate",
         "filtered.jsonl",
