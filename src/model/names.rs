@@ -41,18 +41,7 @@ const TOP: [(&str, &str); 3] = [
     ("output.weight", "lm_head.weight"),
 ];
 
-/// The module wrappers torchtitan's training puts in a layer's parameter names.
-const WRAPPERS: [&str; 2] = ["_orig_mod.", "_checkpoint_wrapped_module."];
-
-/// A file's parameter name without module wrappers, so that files written with and without
-/// `torch.compile` or activation checkpointing name a parameter alike.
-pub fn unwrapped(name: &str) -> String {
-    let mut out = name.to_string();
-    for w in WRAPPERS {
-        out = out.replace(w, "");
-    }
-    out
-}
+pub use gauntlet_formats::reference::unwrapped;
 
 impl ParamNames {
     /// The name a parameter (by its Hugging Face name) has in this network's files.

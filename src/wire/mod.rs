@@ -144,11 +144,6 @@ fn check_header(
     Ok((w, u))
 }
 
-/// Whether a boolean tensor holds a single true.
-fn all_true(t: &tch::Tensor) -> bool {
-    t.int64_value(&[]) != 0
-}
-
 /// Reads a file from disk for checking: its size is compared with `cap` before a byte is
 /// read, so a huge file costs nothing.
 pub fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Result<Vec<u8>, Reject>> {

@@ -3,8 +3,8 @@
 //! One f32 tensor per parameter, named as the parameter; `__metadata__` as for gradients.
 
 use super::safetensors::parse;
-use super::{all_true, check_header, Reject, FORMAT_VERSION};
-use crate::tensor_io::{safetensors_bytes, tensor_from_bytes, TensorBytes};
+use super::{check_header, Reject, FORMAT_VERSION};
+use crate::tensor_io::{safetensors_bytes, TensorBytes};
 use anyhow::Result;
 use safetensors::Dtype;
 use std::collections::BTreeMap;
@@ -114,14 +114,9 @@ impl SyncSlice {
                     want: vec![*len as u64],
                 });
             }
-            let t = tensor_from_bytes(file.bytes(e), &[*len as usize], Kind::Float)
-                .expect("size checked");
-            if !all_true(&t.isfinite().all()) {
-                return Err(Reject::NonFinite {
-                    tensor: name.clone(),
-                });
-            }
-            values.push(t);
+            let v = gauntlet_formats::gradient::f32s(file.bytes(e));
+            gauntlet_formats::gradient::check_finite(name, &v)?;
+            values.push(Tensor::from_slice(&v));
         }
         if file.entries.len() != params.len() {
             let known: std::collections::HashSet<&String> = params.iter().map(|(n, _)| n).collect();

@@ -26,35 +26,6 @@ pub struct SafeFile<'a> {
 }
 
 impl<'a> SafeFile<'a> {
-    /// A file assembled from already-read tensors (the reference format's, staged into one
-    /// buffer), each checked to span exactly its shape's bytes.
-    pub fn from_parts(
-        metadata: BTreeMap<String, String>,
-        parts: Vec<(String, Dtype, Vec<u64>, std::ops::Range<usize>)>,
-        data: &'a [u8],
-    ) -> Result<SafeFile<'a>, Reject> {
-        let mut entries = Vec::with_capacity(parts.len());
-        for (name, dtype, shape, range) in parts {
-            let need = byte_len(&name, dtype, &shape)?;
-            let bytes = (range.end - range.start) as u64;
-            if bytes != need || range.end > data.len() {
-                return Err(Reject::SizeMismatch { name, bytes, need });
-            }
-            entries.push(Entry {
-                name,
-                dtype,
-                shape,
-                start: range.start,
-                end: range.end,
-            });
-        }
-        Ok(SafeFile {
-            metadata,
-            entries,
-            data,
-        })
-    }
-
     pub fn bytes(&self, e: &Entry) -> &'a [u8] {
         &self.data[e.start..e.end]
     }

@@ -4,17 +4,35 @@
 //! and every other global or opcode is a named refusal.
 //!
 //! Objects live in an arena and the memo holds arena ids, as Python's memo holds references,
-//! so sharing costs nothing; a structure that contains itself is caught when the tree is read
-//! out ([`Unpickled::tree`]), by a depth limit and a node budget.
+//! so sharing costs nothing while the opcodes run. Memory is bounded by design, never by what
+//! the file declares: the pickle itself is capped ([`MAX_PICKLE_BYTES`]), the machine spends
+//! a fixed few bytes per opcode byte (arena and stack reserved once, 4-byte ids, immutable
+//! constants shared), and the tree read out ([`Unpickled::tree`]) is charged in bytes against
+//! [`MAX_TREE_BYTES`], counting a shared value each time it appears, with a depth limit that
+//! also catches a structure containing itself.
 
 use crate::Reject;
 use safetensors::Dtype;
-use std::collections::HashMap;
 
 /// Deepest nesting a file may use: a gradient's is 4 (dict, dict, tuple, tensor).
 pub const MAX_DEPTH: usize = 32;
-/// Most nodes a file's tree may have, counting shared ones each time they appear.
-pub const MAX_NODES: usize = 4_000_000;
+/// The largest pickle read: a 70B model's gradient pickle is about 250 KB, a 1B model's 60 KB.
+pub const MAX_PICKLE_BYTES: usize = 4 << 20;
+/// Most bytes the tree read out of a pickle may take, counting a shared value each time it
+/// appears (a 1B model's gradient tree is under 1 MB).
+pub const MAX_TREE_BYTES: usize = 64 << 20;
+/// A global's module or name longer than this is refused (the allowed ones are short).
+const MAX_GLOBAL_NAME: usize = 64;
+
+/// An arena id.
+type Id = u32;
+/// The stack's MARK, an id no arena reaches (the arena holds at most one object per byte).
+const MARK: Id = Id::MAX;
+/// The shared immutable constants, at fixed places in every arena.
+const NONE: Id = 0;
+const TRUE: Id = 1;
+const FALSE: Id = 2;
+const EMPTY_TUPLE: Id = 3;
 
 /// A storage a tensor views: its dtype, its entry in the archive and its element count.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,20 +59,21 @@ enum Global {
     StorageType(Dtype),
 }
 
+/// An object of the arena; the large variants are boxed so each entry stays 32 bytes.
 #[derive(Clone, Debug, PartialEq)]
 enum Obj {
     None,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Tuple(Vec<usize>),
-    List(Vec<usize>),
-    Dict(Vec<(usize, usize)>),
+    Str(Box<str>),
+    Tuple(Box<[Id]>),
+    List(Vec<Id>),
+    Dict(Vec<(Id, Id)>),
     Global(Global),
     Dtype(Dtype),
-    Storage(StorageRef),
-    Tensor(TensorRef),
+    Storage(Box<StorageRef>),
+    Tensor(Box<TensorRef>),
 }
 
 /// A value read out of the pickle, owning its children.
@@ -153,24 +172,57 @@ fn opcode_name(op: u8) -> &'static str {
     }
 }
 
-enum Item {
-    Obj(usize),
-    Mark,
-}
-
 struct Machine<'a> {
     code: &'a [u8],
     at: usize,
     arena: Vec<Obj>,
-    stack: Vec<Item>,
-    memo: HashMap<u32, usize>,
+    /// Arena ids, and [`MARK`]s whose positions `marks` keeps.
+    stack: Vec<Id>,
+    marks: Vec<usize>,
+    /// Arena ids by memo key; a key is below the pickle's length (each PUT takes a byte).
+    memo: Vec<Id>,
+    /// Entries written, the key MEMOIZE takes (Python's `len(memo)`).
+    memo_len: u32,
 }
 
 fn bad(why: impl Into<String>) -> Reject {
     Reject::BadPickle { why: why.into() }
 }
 
+/// The object an allowed global names; every other global is refused.
+fn resolve_global(module: &str, name: &str) -> Result<Obj, Reject> {
+    Ok(match (module, name) {
+        ("torch._utils", "_rebuild_tensor_v2") => Obj::Global(Global::RebuildTensorV2),
+        ("collections", "OrderedDict") => Obj::Global(Global::OrderedDict),
+        ("torch", n) if storage_dtype(n).is_some() => {
+            Obj::Global(Global::StorageType(storage_dtype(n).expect("checked")))
+        }
+        ("torch", n) if dtype_object(n).is_some() => Obj::Dtype(dtype_object(n).expect("checked")),
+        _ => {
+            let clip = |s: &str| s.chars().take(MAX_GLOBAL_NAME).collect::<String>();
+            return Err(Reject::ForbiddenGlobal {
+                name: format!("{}.{}", clip(module), clip(name)),
+            });
+        }
+    })
+}
+
 impl<'a> Machine<'a> {
+    fn new(code: &'a [u8]) -> Machine<'a> {
+        // Reserved once: growing by doubling could double the peak.
+        let mut arena = Vec::with_capacity(code.len() + 4);
+        arena.extend([Obj::None, Obj::Bool(true), Obj::Bool(false), Obj::Tuple(Box::new([]))]);
+        Machine {
+            code,
+            at: 0,
+            arena,
+            stack: Vec::with_capacity(code.len()),
+            marks: Vec::new(),
+            memo: Vec::new(),
+            memo_len: 0,
+        }
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], Reject> {
         let end = self
             .at
@@ -207,11 +259,11 @@ impl<'a> Machine<'a> {
         let rest = &self.code[self.at..];
         let n = rest
             .iter()
-            .take(256)
+            .take(MAX_GLOBAL_NAME + 1)
             .position(|&b| b == b'\n')
             .ok_or_else(|| {
                 bad(format!(
-                    "a GLOBAL name at byte {} is not terminated",
+                    "a GLOBAL name at byte {} is not terminated within {MAX_GLOBAL_NAME} bytes",
                     self.at
                 ))
             })?;
@@ -221,108 +273,119 @@ impl<'a> Machine<'a> {
         Ok(s)
     }
 
-    fn text(&mut self, n: usize) -> Result<String, Reject> {
+    fn text(&mut self, n: usize) -> Result<Box<str>, Reject> {
         let at = self.at;
         let b = self.take(n)?;
-        String::from_utf8(b.to_vec())
+        std::str::from_utf8(b)
+            .map(Box::from)
             .map_err(|_| bad(format!("the string at byte {at} is not UTF-8")))
     }
 
+    /// A new object on the stack (at most one per opcode, so within the reserved arena).
     fn push(&mut self, o: Obj) {
         self.arena.push(o);
-        self.stack.push(Item::Obj(self.arena.len() - 1));
+        self.stack.push((self.arena.len() - 1) as Id);
     }
 
-    fn pop(&mut self) -> Result<usize, Reject> {
+    fn pop(&mut self) -> Result<Id, Reject> {
         match self.stack.pop() {
-            Some(Item::Obj(id)) => Ok(id),
-            Some(Item::Mark) => Err(bad(format!(
+            Some(MARK) => Err(bad(format!(
                 "a MARK where a value was expected (byte {})",
                 self.at
             ))),
+            Some(id) => Ok(id),
             None => Err(bad(format!("the stack is empty at byte {}", self.at))),
         }
     }
 
-    fn top(&self) -> Result<usize, Reject> {
+    fn top(&self) -> Result<Id, Reject> {
         match self.stack.last() {
-            Some(Item::Obj(id)) => Ok(*id),
+            Some(&id) if id != MARK => Ok(id),
             _ => Err(bad(format!("no value on the stack at byte {}", self.at))),
         }
     }
 
+    fn obj(&self, id: Id) -> &Obj {
+        &self.arena[id as usize]
+    }
+
+    fn mark(&mut self) {
+        self.marks.push(self.stack.len());
+        self.stack.push(MARK);
+    }
+
     /// The values above the topmost MARK, which is removed.
-    fn pop_mark(&mut self) -> Result<Vec<usize>, Reject> {
+    fn pop_mark(&mut self) -> Result<Vec<Id>, Reject> {
         let mark = self
-            .stack
-            .iter()
-            .rposition(|i| matches!(i, Item::Mark))
+            .marks
+            .pop()
             .ok_or_else(|| bad(format!("no MARK to close at byte {}", self.at)))?;
-        let items = self
-            .stack
-            .split_off(mark + 1)
-            .into_iter()
-            .map(|i| match i {
-                Item::Obj(id) => id,
-                Item::Mark => unreachable!("the topmost mark is below"),
-            })
-            .collect();
+        let items = self.stack.split_off(mark + 1);
         self.stack.pop();
         Ok(items)
     }
 
-    fn pop_n(&mut self, n: usize) -> Result<Vec<usize>, Reject> {
+    fn pop_n(&mut self, n: usize) -> Result<Vec<Id>, Reject> {
         let mut v = (0..n).map(|_| self.pop()).collect::<Result<Vec<_>, _>>()?;
         v.reverse();
         Ok(v)
     }
 
-    fn global(&mut self, module: &str, name: &str) -> Result<(), Reject> {
-        let obj = match (module, name) {
-            ("torch._utils", "_rebuild_tensor_v2") => Obj::Global(Global::RebuildTensorV2),
-            ("collections", "OrderedDict") => Obj::Global(Global::OrderedDict),
-            ("torch", n) if storage_dtype(n).is_some() => {
-                Obj::Global(Global::StorageType(storage_dtype(n).expect("checked")))
-            }
-            ("torch", n) if dtype_object(n).is_some() => {
-                Obj::Dtype(dtype_object(n).expect("checked"))
-            }
-            _ => {
-                return Err(Reject::ForbiddenGlobal {
-                    name: format!("{module}.{name}"),
-                })
-            }
-        };
-        self.push(obj);
-        Ok(())
+    fn tuple(&mut self, items: Vec<Id>) {
+        if items.is_empty() {
+            self.stack.push(EMPTY_TUPLE);
+        } else {
+            self.push(Obj::Tuple(items.into_boxed_slice()));
+        }
     }
 
     fn memo_put(&mut self, key: u32) -> Result<(), Reject> {
         let id = self.top()?;
-        self.memo.insert(key, id);
+        let key = key as usize;
+        if key >= self.code.len() {
+            return Err(bad(format!(
+                "memo key {key} at byte {} is beyond what a {}-byte pickle writes",
+                self.at,
+                self.code.len()
+            )));
+        }
+        if key >= self.memo.len() {
+            self.memo.resize(key + 1, MARK);
+        }
+        if self.memo[key] == MARK {
+            self.memo_len += 1;
+        }
+        self.memo[key] = id;
         Ok(())
     }
 
     fn memo_get(&mut self, key: u32) -> Result<(), Reject> {
-        let id = *self
+        let id = self
             .memo
-            .get(&key)
+            .get(key as usize)
+            .copied()
+            .filter(|&id| id != MARK)
             .ok_or_else(|| bad(format!("memo entry {key} is read before it is written")))?;
-        self.stack.push(Item::Obj(id));
+        self.stack.push(id);
         Ok(())
     }
 
-    fn int(&self, id: usize, what: &str) -> Result<i64, Reject> {
-        match &self.arena[id] {
+    fn int(&self, id: Id, what: &str) -> Result<i64, Reject> {
+        match self.obj(id) {
             Obj::Int(i) => Ok(*i),
             Obj::Bool(b) => Ok(*b as i64),
             _ => Err(bad(format!("{what} is not an int"))),
         }
     }
 
-    fn ints(&self, id: usize, what: &str) -> Result<Vec<u64>, Reject> {
-        match &self.arena[id] {
-            Obj::Tuple(items) | Obj::List(items) => items
+    /// A tensor's size or stride: at most 8 non-negative ints.
+    fn dims(&self, id: Id, what: &str) -> Result<Vec<u64>, Reject> {
+        match self.obj(id) {
+            Obj::Tuple(items) if items.len() > 8 => Err(bad(format!(
+                "{what} has {} dimensions (at most 8 are read)",
+                items.len()
+            ))),
+            Obj::Tuple(items) => items
                 .iter()
                 .map(|&i| {
                     u64::try_from(self.int(i, what)?)
@@ -333,53 +396,64 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// The tuple `id` holds, if it is one.
+    fn tuple_items(&self, id: Id) -> Option<&[Id]> {
+        match self.obj(id) {
+            Obj::Tuple(items) => Some(items),
+            _ => None,
+        }
+    }
+
     fn persistent(&mut self) -> Result<(), Reject> {
         let pid = self.pop()?;
-        let Obj::Tuple(parts) = &self.arena[pid] else {
-            return Err(bad("a persistent id that is not a tuple"));
-        };
-        let parts = parts.clone();
-        let [tag, ty, key, _location, numel] = parts.as_slice() else {
+        let parts = self
+            .tuple_items(pid)
+            .ok_or_else(|| bad("a persistent id that is not a tuple"))?;
+        let &[tag, ty, key, _location, numel] = parts else {
             return Err(bad(format!(
                 "a persistent id of {} parts, not 5",
                 parts.len()
             )));
         };
-        if !matches!(&self.arena[*tag], Obj::Str(s) if s == "storage") {
+        if !matches!(self.obj(tag), Obj::Str(s) if &**s == "storage") {
             return Err(bad("a persistent id that is not a storage"));
         }
-        let Obj::Global(Global::StorageType(dtype)) = self.arena[*ty] else {
+        let Obj::Global(Global::StorageType(dtype)) = *self.obj(ty) else {
             return Err(bad("a storage whose type is not a torch storage type"));
         };
-        let Obj::Str(key) = &self.arena[*key] else {
+        let Obj::Str(key) = self.obj(key) else {
             return Err(bad("a storage whose key is not a string"));
         };
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(bad(format!("the storage key {key:?} is not a plain name")));
+        if key.is_empty()
+            || key.len() > MAX_GLOBAL_NAME
+            || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            let shown: String = key.chars().take(MAX_GLOBAL_NAME).collect();
+            return Err(bad(format!("the storage key {shown:?} is not a plain name")));
         }
-        let numel = u64::try_from(self.int(*numel, "a storage's size")?)
+        let numel = u64::try_from(self.int(numel, "a storage's size")?)
             .map_err(|_| bad("a storage of negative size"))?;
         let s = StorageRef {
             dtype,
-            key: key.clone(),
+            key: key.to_string(),
             numel,
         };
-        self.push(Obj::Storage(s));
+        self.push(Obj::Storage(Box::new(s)));
         Ok(())
     }
 
     fn reduce(&mut self) -> Result<(), Reject> {
         let args = self.pop()?;
         let f = self.pop()?;
-        let Obj::Tuple(args) = self.arena[args].clone() else {
-            return Err(bad("REDUCE arguments that are not a tuple"));
-        };
-        match &self.arena[f] {
+        let args = self
+            .tuple_items(args)
+            .ok_or_else(|| bad("REDUCE arguments that are not a tuple"))?;
+        let obj = match self.obj(f) {
             Obj::Global(Global::OrderedDict) => {
                 if !args.is_empty() {
                     return Err(bad("OrderedDict called with arguments"));
                 }
-                self.push(Obj::Dict(Vec::new()));
+                Obj::Dict(Vec::new())
             }
             Obj::Global(Global::RebuildTensorV2) => {
                 if !(6..=7).contains(&args.len()) {
@@ -388,26 +462,26 @@ impl<'a> Machine<'a> {
                         args.len()
                     )));
                 }
-                let Obj::Storage(storage) = self.arena[args[0]].clone() else {
+                let Obj::Storage(storage) = self.obj(args[0]) else {
                     return Err(bad("_rebuild_tensor_v2 of something that is not a storage"));
                 };
                 let offset = u64::try_from(self.int(args[1], "a tensor's storage offset")?)
                     .map_err(|_| bad("a negative storage offset"))?;
-                let shape = self.ints(args[2], "a tensor's size")?;
-                let stride = self.ints(args[3], "a tensor's stride")?;
-                if shape.len() != stride.len() || shape.len() > 8 {
+                let shape = self.dims(args[2], "a tensor's size")?;
+                let stride = self.dims(args[3], "a tensor's stride")?;
+                if shape.len() != stride.len() {
                     return Err(bad(format!(
                         "a tensor of {} dimensions with {} strides",
                         shape.len(),
                         stride.len()
                     )));
                 }
-                self.push(Obj::Tensor(TensorRef {
-                    storage,
+                Obj::Tensor(Box::new(TensorRef {
+                    storage: (**storage).clone(),
                     offset,
                     shape,
                     stride,
-                }));
+                }))
             }
             other => {
                 return Err(bad(format!(
@@ -415,12 +489,13 @@ impl<'a> Machine<'a> {
                     describe(other)
                 )))
             }
-        }
+        };
+        self.push(obj);
         Ok(())
     }
 
-    fn append(&mut self, list: usize, items: Vec<usize>) -> Result<(), Reject> {
-        match &mut self.arena[list] {
+    fn append(&mut self, list: Id, items: Vec<Id>) -> Result<(), Reject> {
+        match &mut self.arena[list as usize] {
             Obj::List(v) => {
                 v.extend(items);
                 Ok(())
@@ -429,11 +504,11 @@ impl<'a> Machine<'a> {
         }
     }
 
-    fn set_items(&mut self, dict: usize, items: Vec<usize>) -> Result<(), Reject> {
+    fn set_items(&mut self, dict: Id, items: Vec<Id>) -> Result<(), Reject> {
         if !items.len().is_multiple_of(2) {
             return Err(bad("SETITEMS with an odd number of values"));
         }
-        match &mut self.arena[dict] {
+        match &mut self.arena[dict as usize] {
             Obj::Dict(v) => {
                 v.extend(items.chunks(2).map(|p| (p[0], p[1])));
                 Ok(())
@@ -456,17 +531,17 @@ impl<'a> Machine<'a> {
                 self.take(8)?;
             }
             b'.' => return Ok(false),
-            b'(' => self.stack.push(Item::Mark),
+            b'(' => self.mark(),
             b'}' => self.push(Obj::Dict(Vec::new())),
             b']' => self.push(Obj::List(Vec::new())),
-            b')' => self.push(Obj::Tuple(Vec::new())),
+            b')' => self.stack.push(EMPTY_TUPLE),
             b't' => {
                 let items = self.pop_mark()?;
-                self.push(Obj::Tuple(items));
+                self.tuple(items);
             }
             0x85..=0x87 => {
                 let items = self.pop_n((op - 0x84) as usize)?;
-                self.push(Obj::Tuple(items));
+                self.tuple(items);
             }
             b'l' => {
                 let items = self.pop_mark()?;
@@ -507,7 +582,7 @@ impl<'a> Machine<'a> {
                 self.memo_put(k)?;
             }
             0x94 => {
-                let k = self.memo.len() as u32;
+                let k = self.memo_len;
                 self.memo_put(k)?;
             }
             b'h' => {
@@ -548,9 +623,9 @@ impl<'a> Machine<'a> {
                 let v = f64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes"));
                 self.push(Obj::Float(v));
             }
-            b'N' => self.push(Obj::None),
-            0x88 => self.push(Obj::Bool(true)),
-            0x89 => self.push(Obj::Bool(false)),
+            b'N' => self.stack.push(NONE),
+            0x88 => self.stack.push(TRUE),
+            0x89 => self.stack.push(FALSE),
             b'X' => {
                 let n = self.u32()? as usize;
                 let s = self.text(n)?;
@@ -564,30 +639,31 @@ impl<'a> Machine<'a> {
             b'c' => {
                 let module = self.line()?;
                 let name = self.line()?;
-                self.global(module, name)?;
+                let g = resolve_global(module, name)?;
+                self.push(g);
             }
             0x93 => {
                 let name = self.pop()?;
                 let module = self.pop()?;
-                match (&self.arena[module], &self.arena[name]) {
-                    (Obj::Str(m), Obj::Str(n)) => {
-                        let (m, n) = (m.clone(), n.clone());
-                        self.global(&m, &n)?;
-                    }
+                let g = match (self.obj(module), self.obj(name)) {
+                    (Obj::Str(m), Obj::Str(n)) => resolve_global(m, n)?,
                     _ => return Err(bad("STACK_GLOBAL of something that is not two strings")),
-                }
+                };
+                self.push(g);
             }
             b'R' => self.reduce()?,
             b'Q' => self.persistent()?,
             b'0' => {
-                self.stack.pop();
+                if self.stack.pop() == Some(MARK) {
+                    self.marks.pop();
+                }
             }
             b'1' => {
                 self.pop_mark()?;
             }
             b'2' => {
                 let id = self.top()?;
-                self.stack.push(Item::Obj(id));
+                self.stack.push(id);
             }
             other => {
                 return Err(Reject::ForbiddenOpcode {
@@ -615,18 +691,18 @@ fn describe(o: &Obj) -> &'static str {
 /// A pickle run to its STOP: the arena and the result's id.
 pub struct Unpickled {
     arena: Vec<Obj>,
-    root: usize,
+    root: Id,
 }
 
 /// Runs the allow-listed opcodes of `code` to its STOP.
 pub fn unpickle(code: &[u8]) -> Result<Unpickled, Reject> {
-    let mut m = Machine {
-        code,
-        at: 0,
-        arena: Vec::new(),
-        stack: Vec::new(),
-        memo: HashMap::new(),
-    };
+    if code.len() > MAX_PICKLE_BYTES {
+        return Err(bad(format!(
+            "the pickle is {} bytes, over the {MAX_PICKLE_BYTES} any gradient or sync file needs",
+            code.len()
+        )));
+    }
+    let mut m = Machine::new(code);
     while m.step()? {}
     let root = m.pop()?;
     Ok(Unpickled {
@@ -635,37 +711,52 @@ pub fn unpickle(code: &[u8]) -> Result<Unpickled, Reject> {
     })
 }
 
+/// What a tree node costs against [`MAX_TREE_BYTES`]: its own size and what it owns.
+fn node_bytes(o: &Obj) -> usize {
+    std::mem::size_of::<Tree>()
+        + match o {
+            Obj::Str(s) => s.len(),
+            Obj::Tensor(t) => t.storage.key.len() + 16 * t.shape.len(),
+            Obj::Tuple(ids) => ids.len() * std::mem::size_of::<Tree>(),
+            Obj::List(ids) => ids.len() * std::mem::size_of::<Tree>(),
+            Obj::Dict(pairs) => pairs.len() * 2 * std::mem::size_of::<Tree>(),
+            _ => 0,
+        }
+}
+
 impl Unpickled {
     /// The result as an owned tree, refusing structures deeper than [`MAX_DEPTH`] (which
-    /// includes any that contain themselves) or larger than [`MAX_NODES`].
+    /// includes any that contain themselves) or larger than [`MAX_TREE_BYTES`], a value
+    /// counted each time it appears: the budget is charged before anything is copied.
     pub fn tree(&self) -> Result<Tree, Reject> {
-        let mut budget = MAX_NODES;
+        let mut budget = MAX_TREE_BYTES;
         self.node(self.root, 0, &mut budget)
     }
 
-    fn node(&self, id: usize, depth: usize, budget: &mut usize) -> Result<Tree, Reject> {
+    fn node(&self, id: Id, depth: usize, budget: &mut usize) -> Result<Tree, Reject> {
         if depth > MAX_DEPTH {
             return Err(bad(format!(
                 "the structure is nested deeper than {MAX_DEPTH} levels (or contains itself)"
             )));
         }
-        if *budget == 0 {
-            return Err(bad(format!(
-                "the structure has more than {MAX_NODES} values (counting shared ones each time)"
-            )));
-        }
-        *budget -= 1;
-        let many = |ids: &[usize], budget: &mut usize| -> Result<Vec<Tree>, Reject> {
+        let obj = &self.arena[id as usize];
+        *budget = budget.checked_sub(node_bytes(obj)).ok_or_else(|| {
+            bad(format!(
+                "the structure would take more than {} MiB once read out (a value shared many times counts each time)",
+                MAX_TREE_BYTES >> 20
+            ))
+        })?;
+        let many = |ids: &[Id], budget: &mut usize| -> Result<Vec<Tree>, Reject> {
             ids.iter()
                 .map(|&c| self.node(c, depth + 1, budget))
                 .collect()
         };
-        Ok(match &self.arena[id] {
+        Ok(match obj {
             Obj::None => Tree::None,
             Obj::Bool(b) => Tree::Bool(*b),
             Obj::Int(i) => Tree::Int(*i),
             Obj::Float(f) => Tree::Float(*f),
-            Obj::Str(s) => Tree::Str(s.clone()),
+            Obj::Str(s) => Tree::Str(s.to_string()),
             Obj::Tuple(ids) => Tree::Tuple(many(ids, budget)?),
             Obj::List(ids) => Tree::List(many(ids, budget)?),
             Obj::Dict(pairs) => Tree::Dict(
@@ -680,7 +771,7 @@ impl Unpickled {
                     .collect::<Result<_, Reject>>()?,
             ),
             Obj::Dtype(d) => Tree::Dtype(*d),
-            Obj::Tensor(t) => Tree::Tensor(t.clone()),
+            Obj::Tensor(t) => Tree::Tensor((**t).clone()),
             Obj::Global(_) => return Err(bad("a bare global in the result")),
             Obj::Storage(_) => return Err(bad("a bare storage in the result")),
         })
