@@ -88,7 +88,11 @@ impl Options {
             attempts: f.attempts.max(1),
             backoff: Duration::from_secs_f64(f.backoff_seconds.max(0.0)),
             max_bytes,
-            max_sync_bytes: 64 << 20,
+            max_sync_bytes: wire::sync::size_cap(&wire::sync::params(
+                &layouts,
+                cfg.hparams.sync_value_offset,
+                cfg.hparams.sync_values_per_param,
+            )),
             version: cfg.network.version.clone(),
             compat: cfg.network.compat,
         })

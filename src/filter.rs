@@ -181,22 +181,9 @@ impl<'a> Filter<'a> {
             r.fail(Status::Desynced, format!("no usable sync slice: {why}"));
             return Ok(());
         };
-        let params: Vec<(String, i64)> = self
-            .layouts
-            .iter()
-            .map(|l| {
-                (
-                    l.name.clone(),
-                    wire::sync::positions(
-                        l.shape.iter().product(),
-                        h.sync_value_offset,
-                        h.sync_values_per_param,
-                    )
-                    .1,
-                )
-            })
-            .collect();
-        let slice = wire::read_capped(Path::new(&sync), 1 << 30)?
+        let params =
+            wire::sync::params(&self.layouts, h.sync_value_offset, h.sync_values_per_param);
+        let slice = wire::read_capped(Path::new(&sync), wire::sync::size_cap(&params))?
             .and_then(|b| SyncSlice::decode(&b, &params, Some(r.window), Some(r.uid)));
         let slice = match slice {
             Ok(s) => s,

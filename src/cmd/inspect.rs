@@ -46,19 +46,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     );
     let mut dense = None;
     let summary = if is_sync {
-        let params: Vec<(String, i64)> = layouts
-            .iter()
-            .map(|l| {
-                let numel = l.shape.iter().product();
-                let (_, len) = wire::sync::positions(
-                    numel,
-                    cfg.hparams.sync_value_offset,
-                    cfg.hparams.sync_values_per_param,
-                );
-                (l.name.clone(), len)
-            })
-            .collect();
-        let bytes = wire::read_capped(&args.file, 1 << 30)?;
+        let params = wire::sync::params(
+            &layouts,
+            cfg.hparams.sync_value_offset,
+            cfg.hparams.sync_values_per_param,
+        );
+        let bytes = wire::read_capped(&args.file, wire::sync::size_cap(&params))?;
         bytes
             .and_then(|b| SyncSlice::decode(&b, &params, args.window, args.uid))
             .map(|s| serde_json::json!({"kind": "sync", "window": s.window, "uid": s.uid, "parameters": s.values.len()}))

@@ -6,11 +6,11 @@
 use super::{check_header, Reject, FORMAT_VERSION, HEADER_CAP};
 use crate::codec::{pack12, CodecKind, CodecParams, Encoded, Layout, QuantTable, Values};
 use crate::model::names::unwrapped;
+use crate::tensor_io::{safetensors_bytes, TensorBytes};
+use anyhow::Result;
 use gauntlet_formats::gradient::{
     read_native, CheckedParam, CheckedVals, GradientSpec, IdxEncoding, ParamSpec,
 };
-use crate::tensor_io::{safetensors_bytes, TensorBytes};
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tch::{Kind, Tensor};
@@ -109,13 +109,14 @@ pub fn encode_file(meta: &GradientMeta, layouts: &[Layout], params: &[Encoded]) 
     let mut tensors: Vec<(String, TensorBytes)> = Vec::new();
     for (l, e) in layouts.iter().zip(params) {
         let idx = match meta.codec.kind {
-            CodecKind::DctTopk => e
-                .idx
-                .to_kind(if idx_encoding(l, meta.codec.kind) == IdxEncoding::I16 {
-                    Kind::Int16
-                } else {
-                    Kind::Int
-                }),
+            CodecKind::DctTopk => {
+                e.idx
+                    .to_kind(if idx_encoding(l, meta.codec.kind) == IdxEncoding::I16 {
+                        Kind::Int16
+                    } else {
+                        Kind::Int
+                    })
+            }
             CodecKind::ChunkTopk => {
                 let flat = e.idx.flatten(0, -1);
                 let flat = if flat.size()[0] % 2 == 1 {

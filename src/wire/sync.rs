@@ -18,6 +18,30 @@ pub fn positions(numel: i64, offset: usize, count: usize) -> (i64, i64) {
     (start, (count as i64).min(numel - start))
 }
 
+/// The `(name, length)` of each parameter's slice, in the layouts' order.
+pub fn params(layouts: &[crate::codec::Layout], offset: usize, count: usize) -> Vec<(String, i64)> {
+    layouts
+        .iter()
+        .map(|l| {
+            (
+                l.name.clone(),
+                positions(l.shape.iter().product(), offset, count).1,
+            )
+        })
+        .collect()
+}
+
+/// The largest file a valid slice for `params` can be, in either format: the values (as
+/// float32, or as pickled Python floats of 9 bytes), each entry's name and container records,
+/// and room for the file's own fields. Anything bigger is refused before it is read.
+pub fn size_cap(params: &[(String, i64)]) -> u64 {
+    64 * 1024
+        + params
+            .iter()
+            .map(|(n, len)| 2 * n.len() as u64 + 512 + 9 * (*len).max(0) as u64)
+            .sum::<u64>()
+}
+
 pub struct SyncSlice {
     pub window: u64,
     pub uid: u16,
@@ -78,11 +102,7 @@ impl SyncSlice {
         window: Option<u64>,
         uid: Option<u16>,
     ) -> Result<SyncSlice, Reject> {
-        let cap = 64 * 1024
-            + params
-                .iter()
-                .map(|(n, len)| n.len() as u64 + 64 + 4 * *len as u64)
-                .sum::<u64>();
+        let cap = size_cap(params);
         if bytes.len() as u64 > cap {
             return Err(Reject::TooLarge {
                 size: bytes.len() as u64,

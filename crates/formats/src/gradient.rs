@@ -137,19 +137,23 @@ impl Tensors for SafeFile<'_> {
 /// shape were checked against what the parameter needs.
 #[derive(Default)]
 pub struct Staged<'a> {
-    pub tensors: Vec<(String, Dtype, Vec<u64>, Cow<'a, [u8]>)>,
+    pub tensors: Vec<StagedTensor<'a>>,
+}
+
+pub struct StagedTensor<'a> {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<u64>,
+    pub bytes: Cow<'a, [u8]>,
 }
 
 impl Tensors for Staged<'_> {
     fn find(&self, name: &str) -> Option<View<'_>> {
-        self.tensors
-            .iter()
-            .find(|(n, ..)| n == name)
-            .map(|(_, dtype, shape, bytes)| View {
-                dtype: *dtype,
-                shape,
-                bytes,
-            })
+        self.tensors.iter().find(|t| t.name == name).map(|t| View {
+            dtype: t.dtype,
+            shape: &t.shape,
+            bytes: &t.bytes,
+        })
     }
 }
 

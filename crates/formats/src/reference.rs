@@ -14,7 +14,7 @@
 //! most what a valid file holds; a dense view is staged as a range of the file, not a copy.
 
 use crate::gradient::{
-    check_dtype_shape, read_params, CheckedParam, GradientSpec, IdxEncoding, Staged,
+    check_dtype_shape, read_params, CheckedParam, GradientSpec, IdxEncoding, Staged, StagedTensor,
 };
 use crate::torch_save::{self, TensorRef, TorchFile, Tree};
 use crate::Reject;
@@ -166,13 +166,22 @@ fn stage<'a>(
     flat: bool,
 ) -> Result<(), Reject> {
     let got = if flat {
-        vec![t.shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d)).unwrap_or(u64::MAX)]
+        vec![t
+            .shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .unwrap_or(u64::MAX)]
     } else {
         t.shape.clone()
     };
     check_dtype_shape(&name, t.storage.dtype, &got, dtype, shape)?;
     let bytes = file.tensor(t)?;
-    staged.tensors.push((name, dtype, shape.to_vec(), bytes));
+    staged.tensors.push(StagedTensor {
+        name,
+        dtype,
+        shape: shape.to_vec(),
+        bytes,
+    });
     Ok(())
 }
 
@@ -223,9 +232,12 @@ fn stage_quant(
     bytes.extend_from_slice(&(scale as f32).to_le_bytes());
     bytes.extend_from_slice(&table);
     let n = bins as u64 + 2;
-    staged
-        .tensors
-        .push((native, Dtype::F32, vec![n], Cow::Owned(bytes)));
+    staged.tensors.push(StagedTensor {
+        name: native,
+        dtype: Dtype::F32,
+        shape: vec![n],
+        bytes: Cow::Owned(bytes),
+    });
     Ok(())
 }
 
@@ -267,17 +279,41 @@ pub fn read_gradient(
             param: p.name.clone(),
             tensor: format!("{n}{suffix}"),
         };
-        let idx = named.get(&format!("{n}idxs")).ok_or_else(|| missing("idxs"))?;
+        let idx = named
+            .get(&format!("{n}idxs"))
+            .ok_or_else(|| missing("idxs"))?;
         let idx = tensor_of(idx, &format!("{n}idxs"))?;
         let packed = p.idx == IdxEncoding::Packed12;
         let idx_shape = p.idx_stored_shape();
         let idx_name = format!("{}.idxs", p.name);
-        stage(&mut staged, &file, idx_name, idx, p.idx_dtype(), &idx_shape, packed)?;
-        let vals = named.get(&format!("{n}vals")).ok_or_else(|| missing("vals"))?;
+        stage(
+            &mut staged,
+            &file,
+            idx_name,
+            idx,
+            p.idx_dtype(),
+            &idx_shape,
+            packed,
+        )?;
+        let vals = named
+            .get(&format!("{n}vals"))
+            .ok_or_else(|| missing("vals"))?;
         let vals = tensor_of(vals, &format!("{n}vals"))?;
-        let vals_dtype = if spec.quant_bins > 0 { Dtype::U8 } else { Dtype::F32 };
+        let vals_dtype = if spec.quant_bins > 0 {
+            Dtype::U8
+        } else {
+            Dtype::F32
+        };
         let vals_name = format!("{}.vals", p.name);
-        stage(&mut staged, &file, vals_name, vals, vals_dtype, &p.shape, false)?;
+        stage(
+            &mut staged,
+            &file,
+            vals_name,
+            vals,
+            vals_dtype,
+            &p.shape,
+            false,
+        )?;
         used += 2;
         let quant = format!("{n}quant_params");
         match named.get(&quant) {
@@ -306,7 +342,7 @@ pub fn read_gradient(
             .unwrap_or_default();
         return Err(Reject::UnexpectedTensor { tensor: extra });
     }
-    let names = staged.tensors.iter().map(|(n, ..)| n.as_str());
+    let names = staged.tensors.iter().map(|t| t.name.as_str());
     let params = read_params(&staged, names, spec)?;
     Ok(RefGradient {
         window: got,

@@ -211,7 +211,12 @@ impl<'a> Machine<'a> {
     fn new(code: &'a [u8]) -> Machine<'a> {
         // Reserved once: growing by doubling could double the peak.
         let mut arena = Vec::with_capacity(code.len() + 4);
-        arena.extend([Obj::None, Obj::Bool(true), Obj::Bool(false), Obj::Tuple(Box::new([]))]);
+        arena.extend([
+            Obj::None,
+            Obj::Bool(true),
+            Obj::Bool(false),
+            Obj::Tuple(Box::new([])),
+        ]);
         Machine {
             code,
             at: 0,
@@ -429,7 +434,9 @@ impl<'a> Machine<'a> {
             || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             let shown: String = key.chars().take(MAX_GLOBAL_NAME).collect();
-            return Err(bad(format!("the storage key {shown:?} is not a plain name")));
+            return Err(bad(format!(
+                "the storage key {shown:?} is not a plain name"
+            )));
         }
         let numel = u64::try_from(self.int(numel, "a storage's size")?)
             .map_err(|_| bad("a storage of negative size"))?;
