@@ -1623,7 +1623,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__peer)
-            opts="-q -v -h -V --uid --window --store --network --checkpoints --checkpoint --state --batches --behave --of --perturb --stale-by --fraction --late-by --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --uid --window --store --network --checkpoints --checkpoint --state --batches --behave --of --rows --scale --orthogonal --moved --with-feedback --perturb --stale-by --fraction --late-by --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1662,10 +1662,22 @@ _gauntlet() {
                     return 0
                     ;;
                 --behave)
-                    COMPREPLY=($(compgen -W "honest free-rider copycat noise zero late stale lazy desync" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "honest free-rider copycat noise zero late stale lazy desync copy-hint shuffle relabel partial feedback predict-random" -- "${cur}"))
                     return 0
                     ;;
                 --of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scale)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --moved)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -426,8 +426,17 @@ zero\t''
 late\t''
 stale\t''
 lazy\t''
-desync\t''"
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l of -d 'copycat: the peer whose upload to copy (repeat to average several)' -r
+desync\t''
+copy-hint\t''
+shuffle\t''
+relabel\t''
+partial\t''
+feedback\t''
+predict-random\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l of -d 'copycat, copy-hint, shuffle, relabel: the peer whose upload to copy (copycat: repeat to average several); predict-random: the uids the validator evaluates' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l rows -d 'partial, copy-hint: the rows of its own pages to train on' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l scale -d 'copy-hint: the hint\'s norm, per parameter, relative to the copied update\'s' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l moved -d 'shuffle: the fraction of each chunk\'s indices moved' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l perturb -d 'copycat: relative noise added to the copied values (0 = exact copy)' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l stale-by -d 'stale: train on the model of this many windows ago' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l fraction -d 'lazy: the fraction of its batches to train on' -r
@@ -438,6 +447,8 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l format -d 'Ou
 jsonl\t''
 json\t''
 table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l orthogonal -d 'copy-hint: remove the hint\'s component along the copied update'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l with-feedback -d 'partial: send the gradient through the error-feedback buffer (as feedback does)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -s h -l help -d 'Print help (see more with \'--help\')'

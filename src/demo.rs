@@ -1,7 +1,7 @@
 //! The main job on the embedded local defaults: a whole local network on one machine.
 //!
-//! A network file with a dozen peers (honest ones and one of each misbehaviour of `gauntlet
-//! peer`) sharing a folder bucket, the `tiny` model, the embedded corpus. Each window the
+//! A network file with fifteen peers (honest ones, one of each misbehaviour of `gauntlet
+//! peer` and the strongest rational strategies) sharing a folder bucket, the `tiny` model, the embedded corpus. Each window the
 //! peers train and upload, then the validator runs its round in process (`peers | fetch |
 //! filter | dedupe | evaluate | rate | commit`, then `aggregate`) and the next window's model
 //! is the outer step's. At the end: the leaderboard and the held-out loss over the windows.
@@ -93,6 +93,32 @@ pub fn lineup() -> Vec<(u16, Behaviour)> {
         (10, Behaviour::Stale { by: 3 }),
         (11, Behaviour::Lazy { fraction: 0.1 }),
         (12, Behaviour::Desync),
+        // The strongest of a rational peer's strategies (benches/incentives.rs): a copy of
+        // uid 2 drowned in three times its norm of one own row's gradient, orthogonal to the
+        // copy, so that no copy check sees it; one row of work; and training on the pages
+        // the validator draws at random when its seed is the public default.
+        (
+            13,
+            Behaviour::CopyHint {
+                of: 2,
+                rows: 1,
+                scale: 3.0,
+                orthogonal: true,
+            },
+        ),
+        (
+            14,
+            Behaviour::Partial {
+                rows: 1,
+                feedback: false,
+            },
+        ),
+        (
+            15,
+            Behaviour::PredictRandom {
+                uids: (1..=15).collect(),
+            },
+        ),
     ]);
     peers
 }
@@ -143,7 +169,7 @@ pub fn demo_config(cfg: &Config, dir: &Path) -> Config {
     c.state.path = dir.join("state.db");
     c.network.file = dir.join("network.yaml");
     c.chain.network = String::new();
-    // A dozen peers on a 15K-token corpus: smaller pages (512 tokens), so that each peer's
+    // Fifteen peers on a 15K-token corpus: smaller pages (512 tokens), so that each peer's
     // pages and the validator's random pages still fit beside each other.
     c.hparams.rows_per_page = 4;
     c.hparams.batch_size = 4;
@@ -168,8 +194,13 @@ pub struct Net {
 }
 
 impl Net {
-    /// Opens the network in `dir`, creating what is not there yet.
+    /// Opens the demo network in `dir`, creating what is not there yet.
     pub fn open(cfg: &Config, dir: &Path) -> Result<Net> {
+        Net::with_peers(cfg, dir, lineup())
+    }
+
+    /// Opens a local network of `peers` in `dir`, creating what is not there yet.
+    pub fn with_peers(cfg: &Config, dir: &Path, peers: Vec<(u16, Behaviour)>) -> Result<Net> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let dir = std::path::absolute(dir)?;
         let cfg = demo_config(cfg, &dir);
@@ -192,7 +223,6 @@ impl Net {
         if !first.exists() {
             Model::init(&config, device, dtype, cfg.model.init_seed)?.save(&first, None)?;
         }
-        let peers = lineup();
         let network = if cfg.network.file.exists() {
             NetworkFile::read(&cfg.network.file)?
         } else {

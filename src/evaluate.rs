@@ -171,11 +171,14 @@ impl<'a> Evaluator<'a> {
             .map(|l| vars[&l.name].shallow_clone())
             .collect();
         let backup = tch::no_grad(|| params.iter().map(|p| p.copy()).collect());
-        let mut seed = cfg.evaluate.seed.to_le_bytes().to_vec();
-        seed.extend_from_slice(&window.to_le_bytes());
-        let key = blake3::derive_key("gauntlet evaluation sample v1", &seed);
-        let random_seed = u64::from_le_bytes(key[..8].try_into().expect("8 bytes"));
-        let rand_pages = assigner.random(random_seed, window, h.pages_per_window, uids)?;
+        let key = sample_key(cfg.evaluate.seed, window);
+        let rand_pages = random_pages(
+            cfg.evaluate.seed,
+            &assigner,
+            window,
+            h.pages_per_window,
+            uids,
+        )?;
         let all = data.batches(&rand_pages, h.batch_size)?;
         let k = sample_size(all.len(), h.validator_sample_rate);
         let rand_batches: Vec<Tensor> = sample(&key, "random", all.len(), k)
@@ -354,6 +357,27 @@ fn move_values(v: &crate::codec::Values, device: Device) -> crate::codec::Values
 }
 
 /// max(1, ⌊n · rate⌋) batches, as the reference samples them (never more than there are).
+/// The key of a window's evaluation draws, from the validator's secret seed.
+fn sample_key(seed: u64, window: u64) -> [u8; 32] {
+    let mut material = seed.to_le_bytes().to_vec();
+    material.extend_from_slice(&window.to_le_bytes());
+    blake3::derive_key("gauntlet evaluation sample v1", &material)
+}
+
+/// The window's common random pages (none assigned to `uids`), drawn with the validator's
+/// secret seed: a peer that knows the seed knows them.
+pub fn random_pages(
+    seed: u64,
+    assigner: &PageAssigner,
+    window: u64,
+    count: usize,
+    uids: &[u16],
+) -> Result<Vec<u64>> {
+    let key = sample_key(seed, window);
+    let random_seed = u64::from_le_bytes(key[..8].try_into().expect("8 bytes"));
+    assigner.random(random_seed, window, count, uids)
+}
+
 pub fn sample_size(n: usize, rate: f64) -> usize {
     (((n as f64) * rate).floor() as usize).max(1).min(n)
 }

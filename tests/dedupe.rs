@@ -87,7 +87,7 @@ fn copies_are_caught_and_honest_peers_left_alone() {
             );
         }
     }
-    dedupe::judge(&mut records, &prints, &cfg.hparams);
+    dedupe::judge(&mut records, &prints, &cfg.hparams, &|_, _| false);
     for r in &records {
         eprintln!("uid {}: {} {:?}", r.uid, r.status, r.reason);
     }
@@ -133,7 +133,7 @@ fn copies_are_caught_and_honest_peers_left_alone() {
     swapped[0].object.as_mut().unwrap().uploaded_at =
         swapped[4].object.as_ref().unwrap().uploaded_at.clone();
     swapped[4].object.as_mut().unwrap().uploaded_at = t1;
-    dedupe::judge(&mut swapped, &prints, &cfg.hparams);
+    dedupe::judge(&mut swapped, &prints, &cfg.hparams, &|_, _| false);
     assert_eq!(
         swapped[0].status,
         Status::Duplicate,

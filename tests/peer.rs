@@ -251,14 +251,14 @@ fn honest_updates_help_their_own_pages_more_than_random_pages_and_free_riders_do
 #[test]
 fn rerunning_a_window_gives_the_same_file() {
     let n = net();
-    peer::run(&n.cfg, &job(&n, 1, 0, Behaviour::Honest), &n.store).unwrap();
-    peer::run(&n.cfg, &job(&n, 1, 1, Behaviour::Honest), &n.store).unwrap();
+    peer::run(&n.cfg, &job(&n, 1, 0, Behaviour::Feedback), &n.store).unwrap();
+    peer::run(&n.cfg, &job(&n, 1, 1, Behaviour::Feedback), &n.store).unwrap();
     let first = n
         .store
         .get(&wire::gradient_key(1, 1, "1"))
         .unwrap()
         .unwrap();
-    peer::run(&n.cfg, &job(&n, 1, 1, Behaviour::Honest), &n.store).unwrap();
+    peer::run(&n.cfg, &job(&n, 1, 1, Behaviour::Feedback), &n.store).unwrap();
     assert!(
         n.store
             .get(&wire::gradient_key(1, 1, "1"))
@@ -325,4 +325,98 @@ fn peer_through_the_binary() {
         "{}",
         common::stderr(&out)
     );
+}
+
+/// The rational adversaries of `benches/incentives.rs` do what they claim: a relabel is the
+/// victim's earlier upload, a shuffle moves about the asked fraction of each chunk's indices
+/// and keeps the values, and an orthogonal hint at three times the copy's norm no longer
+/// looks like the copy to dedupe, while a small aligned hint still does.
+#[test]
+fn the_rational_adversaries_upload_what_they_claim() {
+    use gauntlet::dedupe::Fingerprint;
+    let n = net();
+    let (codec, layouts) = peer::layouts(&n.cfg, Device::Cpu).unwrap();
+    let read = |uid: u16, window: u64| {
+        let bytes = n
+            .store
+            .get(&wire::gradient_key(window, uid, "1"))
+            .unwrap()
+            .unwrap();
+        let expect = gradient::Expect {
+            layouts: &layouts,
+            codec: &codec.params,
+            window: Some(window),
+            uid: Some(uid),
+        };
+        gradient::decode_file(&bytes, &expect).unwrap().params
+    };
+    for w in 0..2 {
+        peer::run(&n.cfg, &job(&n, 1, w, Behaviour::Honest), &n.store).unwrap();
+    }
+    let hint = |scale, orthogonal| Behaviour::CopyHint {
+        of: 1,
+        rows: 1,
+        scale,
+        orthogonal,
+    };
+    for (uid, b) in [
+        (2, Behaviour::Relabel { of: 1 }),
+        (
+            3,
+            Behaviour::Shuffle {
+                of: 1,
+                fraction: 0.5,
+            },
+        ),
+        (4, hint(3.0, true)),
+        (5, hint(0.2, false)),
+        (
+            6,
+            Behaviour::Partial {
+                rows: 1,
+                feedback: false,
+            },
+        ),
+    ] {
+        let report = peer::run(&n.cfg, &job(&n, uid, 1, b), &n.store).unwrap();
+        assert_eq!(report.window, 1);
+    }
+    let victim = read(1, 1);
+    for (a, b) in read(2, 1).iter().zip(read(1, 0)) {
+        assert!(a.idx.equal(&b.idx) && a.values().equal(&b.values()));
+    }
+    let (mut moved, mut total) = (0i64, 0i64);
+    for ((s, v), l) in read(3, 1).iter().zip(&victim).zip(&layouts) {
+        assert!(s.values().equal(&v.values()), "{}: values kept", l.name);
+        moved += s.idx.ne_tensor(&v.idx).sum(Kind::Int64).int64_value(&[]);
+        total += v.idx.numel() as i64;
+    }
+    let share = moved as f64 / total as f64;
+    assert!(
+        (0.4..0.6).contains(&share),
+        "{share:.3} of the indices moved"
+    );
+    let print = |p: &[gauntlet::codec::Encoded]| Fingerprint::new(&layouts, p);
+    let original = print(&victim);
+    let drowned = print(&read(4, 1)).compare(&original);
+    let aligned = print(&read(5, 1)).compare(&original);
+    let h = &n.cfg.hparams;
+    assert!(drowned.cosine < h.dedupe_min_cosine, "{drowned:?}");
+    assert!(aligned.cosine >= h.dedupe_min_cosine, "{aligned:?}");
+    let partial = peer::run(
+        &n.cfg,
+        &job(
+            &n,
+            7,
+            1,
+            Behaviour::Partial {
+                rows: 1,
+                feedback: false,
+            },
+        ),
+        &n.store,
+    )
+    .unwrap();
+    assert_eq!(partial.batches, 1);
+    assert_eq!(partial.tokens, h.sequence_length as u64);
 }

@@ -40,9 +40,25 @@ pub struct Args {
     /// How to behave
     #[arg(long, value_enum, default_value_t = Behave::Honest)]
     behave: Behave,
-    /// copycat: the peer whose upload to copy (repeat to average several)
-    #[arg(long, required_if_eq("behave", "copycat"))]
+    /// copycat, copy-hint, shuffle, relabel: the peer whose upload to copy (copycat: repeat to
+    /// average several); predict-random: the uids the validator evaluates
+    #[arg(long, required_if_eq_any([("behave", "copycat"), ("behave", "copy-hint"), ("behave", "shuffle"), ("behave", "relabel")]))]
     of: Vec<u16>,
+    /// partial, copy-hint: the rows of its own pages to train on
+    #[arg(long, default_value_t = 1)]
+    rows: usize,
+    /// copy-hint: the hint's norm, per parameter, relative to the copied update's
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// copy-hint: remove the hint's component along the copied update
+    #[arg(long)]
+    orthogonal: bool,
+    /// shuffle: the fraction of each chunk's indices moved
+    #[arg(long, default_value_t = 0.5)]
+    moved: f64,
+    /// partial: send the gradient through the error-feedback buffer (as feedback does)
+    #[arg(long)]
+    with_feedback: bool,
     /// copycat: relative noise added to the copied values (0 = exact copy)
     #[arg(long, default_value_t = 0.0)]
     perturb: f64,
@@ -68,12 +84,26 @@ enum Behave {
     Stale,
     Lazy,
     Desync,
+    CopyHint,
+    Shuffle,
+    Relabel,
+    Partial,
+    Feedback,
+    PredictRandom,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.fraction) || args.perturb < 0.0 || args.late_by < 0.0 {
-        gauntlet::usage_bail!("--fraction must be in [0, 1], --perturb and --late-by not negative");
+    if !(0.0..=1.0).contains(&args.fraction)
+        || !(0.0..=1.0).contains(&args.moved)
+        || args.perturb < 0.0
+        || args.late_by < 0.0
+        || args.scale < 0.0
+    {
+        gauntlet::usage_bail!(
+            "--fraction and --moved must be in [0, 1]; --perturb, --late-by and --scale not negative"
+        );
     }
+    let of = args.of.first().copied().unwrap_or_default();
     let behaviour = match args.behave {
         Behave::Honest => Behaviour::Honest,
         Behave::FreeRider => Behaviour::FreeRider,
@@ -89,6 +119,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             fraction: args.fraction,
         },
         Behave::Desync => Behaviour::Desync,
+        Behave::CopyHint => Behaviour::CopyHint {
+            of,
+            rows: args.rows,
+            scale: args.scale,
+            orthogonal: args.orthogonal,
+        },
+        Behave::Shuffle => Behaviour::Shuffle {
+            of,
+            fraction: args.moved,
+        },
+        Behave::Relabel => Behaviour::Relabel { of },
+        Behave::Partial => Behaviour::Partial {
+            rows: args.rows,
+            feedback: args.with_feedback,
+        },
+        Behave::Feedback => Behaviour::Feedback,
+        Behave::PredictRandom => Behaviour::PredictRandom {
+            uids: args.of.clone(),
+        },
     };
     let checkpoints = args.model.into_checkpoints();
     let store: Box<dyn Store> = match &args.store {

@@ -1,20 +1,26 @@
 //! A reference peer: for `(uid, window)` it trains on its assigned pages from the window's
-//! model, folds the gradient into its error-feedback buffer, encodes the buffer with the
-//! network's codec, and uploads the pseudo-gradient and its sync slice.
+//! model, encodes its update `lr·ḡ` (the mean gradient over its batches) with the network's
+//! codec, and uploads the pseudo-gradient and its sync slice.
 //!
-//! As the paper-era reference, a peer's update is `lr·ḡ` (the mean gradient over its
-//! batches) accumulated into `e ← β·e + lr·ḡ`; the part the codec sends is removed from `e`
-//! and the rest carried to the next window. `Behaviour` makes it misbehave the ways real
-//! peers do, so that tests and the demo have every kind of contribution to judge.
+//! The paper-era reference's peer folds the gradient into an error-feedback buffer
+//! `e ← β·e + lr·ḡ` and sends the buffer's top-k; that is `Behaviour::Feedback` here. The
+//! validator scores an update by what one step of it does to the loss now, and the buffer's
+//! older gradients point less well than the fresh one (measured by `benches/incentives.rs`:
+//! the fresh gradient earns far more), so the honest peer sends the fresh gradient: the
+//! full work, in the way the score pays best. `Behaviour` makes it misbehave the ways real
+//! and rational dishonest peers do, so that tests, benches and the demo have every kind of
+//! contribution to judge.
 
-use crate::codec::{Codec, CodecParams, Encoded, Layout, QuantTable, Values};
+pub mod adversary;
+
+use crate::codec::{Codec, CodecParams, Encoded, Layout};
 use crate::config::Config;
 use crate::data::{Dataset, PageAssigner};
 use crate::model::{self, checkpoint, Model};
 use crate::store::Store;
 use crate::tensor_io::{tensor_from_bytes, write_safetensors, TensorBytes};
-use crate::wire::{gradient, GradientMeta, Receipt, SyncSlice};
-use anyhow::{bail, Context, Result};
+use crate::wire::{GradientMeta, Receipt, SyncSlice};
+use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +29,8 @@ use tch::{Kind, Tensor};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Behaviour {
-    /// Trains on its assigned pages from the current model.
+    /// Trains on its assigned pages from the current model and sends the fresh gradient's
+    /// top-k: the strategy the score pays best (see `benches/incentives.rs`).
     Honest,
     /// Trains, but on pages that are not its own.
     FreeRider,
@@ -43,6 +50,31 @@ pub enum Behaviour {
     Lazy { fraction: f64 },
     /// Honest work with a sync slice that does not match its model.
     Desync,
+    /// Another peer's update of the window plus a hint of its own: the gradient of `rows`
+    /// rows of its own pages (`orthogonal`: less its component along the copied update, so
+    /// that the sum looks less like the copy), scaled per parameter to `scale` times the
+    /// copied update's norm, encoded afresh.
+    CopyHint {
+        of: u16,
+        rows: usize,
+        scale: f64,
+        orthogonal: bool,
+    },
+    /// Another peer's upload with `fraction` of each chunk's indices moved elsewhere.
+    Shuffle { of: u16, fraction: f64 },
+    /// Another peer's upload of the previous window, as its own of this one (of the same
+    /// window in the first).
+    Relabel { of: u16 },
+    /// Honest work on only `rows` rows of its pages; `feedback`: through its error-feedback
+    /// buffer, else the fresh gradient alone.
+    Partial { rows: usize, feedback: bool },
+    /// Honest work on all its pages, sent through an error-feedback buffer (e ← β·e + lr·g,
+    /// the paper-era reference peer's update): the buffer's older gradients make its update
+    /// score below the fresh gradient's.
+    Feedback,
+    /// Trains on the pages it predicts the validator draws at random for `uids`, taking the
+    /// validator's evaluation seed to be the public default (0).
+    PredictRandom { uids: Vec<u16> },
 }
 
 impl Behaviour {
@@ -57,6 +89,12 @@ impl Behaviour {
             Behaviour::Stale { .. } => "stale",
             Behaviour::Lazy { .. } => "lazy",
             Behaviour::Desync => "desync",
+            Behaviour::CopyHint { .. } => "copy-hint",
+            Behaviour::Shuffle { .. } => "shuffle",
+            Behaviour::Relabel { .. } => "relabel",
+            Behaviour::Partial { .. } => "partial",
+            Behaviour::Feedback => "feedback",
+            Behaviour::PredictRandom { .. } => "predict-random",
         }
     }
 }
@@ -169,18 +207,27 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
     let seed = ((job.uid as u64) << 48) ^ job.window;
     let lr = h.lr_at(global_step);
     let own = assigner.assigned(job.uid, job.window);
-    let pages = match job.behaviour {
+    let pages = match &job.behaviour {
         Behaviour::FreeRider => assigner.random(
             free_rider_seed(job.uid),
             job.window,
             h.pages_per_window,
             &[job.uid],
         )?,
+        Behaviour::PredictRandom { uids } => {
+            crate::evaluate::random_pages(0, &assigner, job.window, h.pages_per_window, uids)?
+        }
         _ => own.clone(),
     };
     let mut batches = data.batches(&pages, h.batch_size)?;
-    if let Behaviour::Lazy { fraction } = job.behaviour {
-        batches.truncate(((batches.len() as f64 * fraction).ceil() as usize).max(1));
+    match job.behaviour {
+        Behaviour::Lazy { fraction } => {
+            batches.truncate(((batches.len() as f64 * fraction).ceil() as usize).max(1))
+        }
+        Behaviour::Partial { rows, .. } | Behaviour::CopyHint { rows, .. } => {
+            batches = first_rows(&batches, rows)
+        }
+        _ => {}
     }
     if let Some(n) = job.max_batches {
         batches.truncate(n.max(1));
@@ -199,11 +246,33 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         receipt,
     };
 
+    let victims = adversary::Victims {
+        store,
+        cfg,
+        codec: &codec,
+        layouts: &layouts,
+    };
+    let train = || -> Result<(Vec<Tensor>, f64)> {
+        let loss = accumulate_gradients(&m, &batches, Some(data.eos_id()))?;
+        Ok((gradients(&params), loss))
+    };
     let (encoded, train_loss) = match &job.behaviour {
-        Behaviour::Copycat { of, perturb } => (
-            copy_of(store, cfg, &codec, &layouts, job, of, *perturb)?,
-            None,
-        ),
+        Behaviour::Copycat { of, perturb } => (victims.copy(of, job.window, *perturb, seed)?, None),
+        Behaviour::CopyHint {
+            of,
+            scale,
+            orthogonal,
+            ..
+        } => {
+            let (hint, loss) = train()?;
+            let copied = victims.with_hint(*of, job.window, &hint, *scale, *orthogonal)?;
+            (copied, Some(loss))
+        }
+        Behaviour::Shuffle { of, fraction } => {
+            (victims.shuffled(*of, job.window, *fraction, seed)?, None)
+        }
+        // In the first window there is nothing earlier: it copies the current upload.
+        Behaviour::Relabel { of } => (victims.upload(*of, job.window.saturating_sub(1))?, None),
         Behaviour::Noise => {
             let enc = params
                 .iter()
@@ -220,32 +289,28 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
                 .collect(),
             None,
         ),
+        Behaviour::Feedback | Behaviour::Partial { feedback: true, .. } => {
+            let (grads, loss) = train()?;
+            let enc = error_feedback(
+                &codec,
+                &layouts,
+                &grads,
+                lr,
+                h.momentum_decay,
+                &job.state_dir,
+                job.uid,
+                job.window,
+            )?;
+            (enc, Some(loss))
+        }
         _ => {
-            let loss = accumulate_gradients(&m, &batches, Some(data.eos_id()))?;
-            let grads: Vec<Tensor> = params
+            let (grads, loss) = train()?;
+            let enc = layouts
                 .iter()
-                .map(|(_, p)| {
-                    let g = p.grad();
-                    if g.defined() {
-                        g.to_kind(Kind::Float)
-                    } else {
-                        p.zeros_like().to_kind(Kind::Float)
-                    }
-                })
+                .zip(&grads)
+                .map(|(l, g)| codec.encode(l, &(g * lr)))
                 .collect();
-            (
-                error_feedback(
-                    &codec,
-                    &layouts,
-                    &grads,
-                    lr,
-                    h.momentum_decay,
-                    &job.state_dir,
-                    job.uid,
-                    job.window,
-                )?,
-                Some(loss),
-            )
+            (enc, Some(loss))
         }
     };
 
@@ -310,6 +375,28 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
 /// A free-rider's pages come from a draw no honest peer makes.
 fn free_rider_seed(uid: u16) -> u64 {
     0xF4EE_0000_0000 | uid as u64
+}
+
+/// The first `rows` rows of `batches`, as one batch.
+fn first_rows(batches: &[Tensor], rows: usize) -> Vec<Tensor> {
+    let all = Tensor::cat(batches, 0);
+    let n = (rows as i64).clamp(1, all.size()[0]);
+    vec![all.narrow(0, 0, n)]
+}
+
+/// The model's gradients as f32 (zeros where a parameter took none).
+fn gradients(params: &[(String, Tensor)]) -> Vec<Tensor> {
+    params
+        .iter()
+        .map(|(_, p)| {
+            let g = p.grad();
+            if g.defined() {
+                g.to_kind(Kind::Float)
+            } else {
+                p.zeros_like().to_kind(Kind::Float)
+            }
+        })
+        .collect()
 }
 
 /// Sums the gradients of the mean loss over `batches` into the model's variables; returns
@@ -418,83 +505,6 @@ fn latest_buffer(dir: &Path, uid: u16, window: u64) -> Result<Option<HashMap<Str
         );
     }
     Ok(Some(out))
-}
-
-/// Another peer's gradient of the same window, re-labelled as this peer's.
-fn copy_of(
-    store: &dyn Store,
-    cfg: &Config,
-    codec: &Codec,
-    layouts: &[Layout],
-    job: &Job,
-    of: &[u16],
-    perturb: f64,
-) -> Result<Vec<Encoded>> {
-    anyhow::ensure!(!of.is_empty(), "copycat: name at least one victim");
-    if of.len() > 1 {
-        let victims = of
-            .iter()
-            .map(|&v| copy_of(store, cfg, codec, layouts, job, &[v], 0.0))
-            .collect::<Result<Vec<_>>>()?;
-        return Ok(layouts
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let dense = victims
-                    .iter()
-                    .map(|v| codec.decode(l, &v[i]))
-                    .reduce(|a, b| a + b)
-                    .expect("at least two victims")
-                    / victims.len() as f64;
-                codec.encode(l, &dense)
-            })
-            .collect());
-    }
-    let of = of[0];
-    let window = job.window;
-    let seed = ((job.uid as u64) << 48) ^ window;
-    let key = cfg
-        .network
-        .compat
-        .gradient_key(window, of, &cfg.network.version);
-    let Some(bytes) = store.get(&key)? else {
-        bail!(
-            "copycat: the victim's {key} is not in {} yet; run the victim first",
-            store.describe()
-        )
-    };
-    let expect = gradient::Expect {
-        layouts,
-        codec: &codec.params,
-        window: Some(window),
-        uid: Some(of),
-    };
-    let g = gradient::decode_file(&bytes, &expect)
-        .map_err(|r| anyhow::anyhow!("copycat: the victim's {key} is invalid: {}", r.reason()))?;
-    if perturb == 0.0 {
-        return Ok(g.params);
-    }
-    Ok(g.params
-        .into_iter()
-        .zip(layouts)
-        .map(|(e, l)| {
-            let v = e.values();
-            let noise = model::seeded_normal_like(seed, &l.name, &v, 1.0);
-            let noisy = &v + noise * (v.abs().mean(Kind::Float) * perturb);
-            let vals = match &e.vals {
-                Values::Float(_) => Values::Float(noisy),
-                Values::Quantized { table, .. } => {
-                    let (codes, table) = QuantTable::quantize(
-                        &noisy,
-                        table.bins() as usize,
-                        cfg.hparams.quantization_range,
-                    );
-                    Values::Quantized { codes, table }
-                }
-            };
-            Encoded { idx: e.idx, vals }
-        })
-        .collect())
 }
 
 /// Per parameter, how far the network's last outer step moved the sync values: the checkpoints
