@@ -126,14 +126,14 @@ fn bad_configuration_is_named_with_the_right_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("hparams.betta"), "{}", stderr(&out));
-    // A typo in the file is a failure (1) naming the key and the file.
+    // A typo in the file is a usage error too, naming the key and the file.
     std::fs::write(
         dir.path().join("gauntlet.yaml"),
         "hparams:\n  openskil_beta: 7\n",
     )
     .unwrap();
     let out = gauntlet(dir.path()).arg("config").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("hparams.openskil_beta") && stderr(&out).contains("gauntlet.yaml"),
         "{}",
@@ -146,8 +146,48 @@ fn bad_configuration_is_named_with_the_right_exit_code() {
     )
     .unwrap();
     let out = gauntlet(dir.path()).arg("config").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("openskill_beta"), "{}", stderr(&out));
+    std::fs::remove_file(dir.path().join("gauntlet.yaml")).unwrap();
+    // Values out of range, from any layer, name their key and where they were set.
+    for (set, why) in [
+        ("fetch.read_timeout_seconds=-1", "must not be negative"),
+        ("state.wait_seconds=-5", "must not be negative"),
+        ("hparams.openskill_sigma=0", "above 0"),
+        ("hparams.uids_per_window=0", "at least 1"),
+        ("hparams.openskill_beta=.inf", "finite"),
+        ("hparams.openskill_beta=inf", "expected f64"),
+        ("hparams.dedupe_min_cosine=1.5", "[0, 1]"),
+    ] {
+        let out = gauntlet(dir.path())
+            .args(["config", "--set", set])
+            .output()
+            .unwrap();
+        let key = set.split('=').next().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{set}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(key) && stderr(&out).contains(why),
+            "{set}: {}",
+            stderr(&out)
+        );
+    }
+    // A misspelt variable is refused as a misspelt key is.
+    let out = gauntlet(dir.path())
+        .arg("config")
+        .env("GAUNTLET_HPARAMS__OPENSKIL_BETA", "7")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("GAUNTLET_HPARAMS__OPENSKIL_BETA"),
+        "{}",
+        stderr(&out)
+    );
+    // Each shipped profile passes the checks.
+    for profile in ["local.yaml", "templar-v2.1.28.yaml"] {
+        let path = repo().join("examples").join(profile);
+        ok(gauntlet(dir.path()).arg("--config").arg(&path).arg("config"));
+    }
     // clap's own errors are usage errors too.
     let out = gauntlet(dir.path())
         .arg("no-such-command")

@@ -70,7 +70,7 @@ impl LoadedConfig {
                 .with_context(|| format!("embedded config {name} is not valid YAML"))?;
             let mut touched = Vec::new();
             merge(&mut tree, &layer, "", &mut touched)
-                .with_context(|| format!("in embedded config {name}"))?;
+                .map_err(|e| UsageError(format!("in embedded config {name}: {}", e.0)))?;
             for key in touched {
                 sources.insert(key, Source::Embedded(name));
             }
@@ -87,8 +87,9 @@ impl LoadedConfig {
                 .with_context(|| format!("config file {} is not valid YAML", path.display()))?;
             if !layer.is_null() {
                 let mut touched = Vec::new();
-                merge(&mut tree, &layer, "", &mut touched)
-                    .with_context(|| format!("in config file {}", path.display()))?;
+                merge(&mut tree, &layer, "", &mut touched).map_err(|e| {
+                    UsageError(format!("in config file {}: {}", path.display(), e.0))
+                })?;
                 for key in touched {
                     sources.insert(key, Source::File(path.clone()));
                 }
@@ -96,6 +97,16 @@ impl LoadedConfig {
         }
 
         let env: BTreeMap<String, String> = env.into_iter().collect();
+        let known: std::collections::HashSet<String> =
+            leaves.keys().map(|k| env_var_name(k)).collect();
+        if let Some(name) = env.keys().find(|n| {
+            n.starts_with("GAUNTLET_") && !known.contains(*n) && !NOT_CONFIG.contains(&n.as_str())
+        }) {
+            return Err(UsageError(format!(
+                "{name} names no config key (see `gauntlet config --sources` for every key's variable); unset it or correct its name"
+            ))
+            .into());
+        }
         for (key, default) in &leaves {
             let name = env_var_name(key);
             if let Some(raw) = env.get(&name) {
@@ -128,8 +139,14 @@ impl LoadedConfig {
                 .get(&key)
                 .map(|s| format!(" (set by {s})"))
                 .unwrap_or_default();
-            anyhow::anyhow!("invalid configuration: {key}{source}: {}", e.inner())
+            UsageError(format!(
+                "invalid configuration: {key}{source}: {}",
+                e.inner()
+            ))
         })?;
+        let mut effective = BTreeMap::new();
+        collect_leaves(&serde_yaml::to_value(&config)?, "", &mut effective);
+        super::validate::check(&effective, &sources)?;
         Ok(LoadedConfig {
             config,
             file,
@@ -137,6 +154,14 @@ impl LoadedConfig {
         })
     }
 }
+
+/// The `GAUNTLET_*` variables that are not config keys: the config file's path, and the
+/// test suite's python and failpoint.
+const NOT_CONFIG: [&str; 3] = [
+    "GAUNTLET_CONFIG",
+    "GAUNTLET_TEST_PYTHON",
+    "GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS",
+];
 
 /// `GAUNTLET_` + the key's path upper-cased, sections joined by `__`.
 pub fn env_var_name(key: &str) -> String {
@@ -171,7 +196,12 @@ fn collect_leaves(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
 }
 
 /// Overlays `layer` on `base`; a key `base` does not know is an error naming it.
-fn merge(base: &mut Value, layer: &Value, prefix: &str, touched: &mut Vec<String>) -> Result<()> {
+fn merge(
+    base: &mut Value,
+    layer: &Value,
+    prefix: &str,
+    touched: &mut Vec<String>,
+) -> Result<(), UsageError> {
     match (base, layer) {
         (Value::Mapping(b), Value::Mapping(l)) => {
             for (k, lv) in l {
@@ -186,18 +216,18 @@ fn merge(base: &mut Value, layer: &Value, prefix: &str, touched: &mut Vec<String
                 };
                 match b.get_mut(k) {
                     Some(bv) => merge(bv, lv, &path, touched)?,
-                    None => anyhow::bail!(
-                        "unknown config key `{path}` (see `gauntlet config` for every key)"
-                    ),
+                    None => {
+                        return Err(UsageError(format!(
+                            "unknown config key `{path}` (see `gauntlet config` for every key)"
+                        )))
+                    }
                 }
             }
             Ok(())
         }
-        (Value::Mapping(_), other) => {
-            anyhow::bail!(
-                "config key `{prefix}` is a section, but the file gives it the value {other:?}"
-            )
-        }
+        (Value::Mapping(_), other) => Err(UsageError(format!(
+            "config key `{prefix}` is a section, but the file gives it the value {other:?}"
+        ))),
         (b, l) => {
             *b = l.clone();
             touched.push(prefix.to_string());

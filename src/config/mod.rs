@@ -8,6 +8,7 @@
 
 mod hparams;
 mod layers;
+mod validate;
 
 pub use hparams::HyperParams;
 pub use layers::{env_var_name, redact, LoadedConfig, Source};
