@@ -278,10 +278,11 @@ impl Run<'_> {
                     .parent()
                     .map(std::fs::create_dir_all)
                     .transpose()
-                    .and_then(|_| std::fs::rename(&partial, &path));
+                    .map_err(anyhow::Error::from)
+                    .and_then(|_| crate::atomic::publish(&partial, &path));
                 moved.map_err(|e| {
                     fail(StoreError::Failed(format!(
-                        "cannot move the download into the cache: {e}"
+                        "cannot move the download into the cache: {e:#}"
                     )))
                 })?;
                 let entry = serde_json::to_vec(&IndexEntry {
@@ -290,9 +291,7 @@ impl Run<'_> {
                     sha256: sha.clone(),
                 })
                 .unwrap_or_default();
-                let tmp = index_path.with_extension("json.partial");
-                let _ =
-                    std::fs::write(&tmp, entry).and_then(|_| std::fs::rename(&tmp, &index_path));
+                let _ = crate::atomic::write(&index_path, &entry);
                 (path, sha)
             }
         };

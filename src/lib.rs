@@ -6,6 +6,7 @@
 //! command line.
 
 pub mod aggregate;
+pub mod atomic;
 pub mod audit;
 pub mod chain;
 pub mod codec;

@@ -354,20 +354,13 @@ impl Round<'_> {
 fn keep(dir: &Path, stage: &Stage, window: u64, records: &[Record]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{}-{window}.jsonl", stage.name()));
-    let tmp = dir.join(format!(".{}-{window}.jsonl.partial", stage.name()));
-    let mut w = crate::record::RecordWriter::new(
-        std::io::BufWriter::new(
-            std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?,
-        ),
-        crate::record::Format::Jsonl,
-    );
-    for r in records {
-        w.write(r)?;
-    }
-    w.finish()?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::atomic::write_with(&path, |out| {
+        let mut w = crate::record::RecordWriter::new(out, crate::record::Format::Jsonl);
+        for r in records {
+            w.write(r)?;
+        }
+        w.finish().map(|_| ())
+    })
 }
 
 #[cfg(test)]

@@ -186,7 +186,10 @@ fn bad_configuration_is_named_with_the_right_exit_code() {
     // Each shipped profile passes the checks.
     for profile in ["local.yaml", "templar-v2.1.28.yaml"] {
         let path = repo().join("examples").join(profile);
-        ok(gauntlet(dir.path()).arg("--config").arg(&path).arg("config"));
+        ok(gauntlet(dir.path())
+            .arg("--config")
+            .arg(&path)
+            .arg("config"));
     }
     // clap's own errors are usage errors too.
     let out = gauntlet(dir.path())

@@ -276,3 +276,25 @@ fn format_table_is_honoured_by_every_command_that_prints() {
     let all: Vec<serde_json::Value> = serde_json::from_str(&all).unwrap();
     assert!(all.len() >= 257, "every rated peer: {}", all.len());
 }
+
+/// A write that fails part-way leaves the file as it was and no temporary beside it; one that
+/// succeeds replaces it whole.
+#[test]
+fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    gauntlet::atomic::write(&path, b"old").unwrap();
+    let failed = gauntlet::atomic::write_with(&path, |out| {
+        std::io::Write::write_all(out, b"half of the new")?;
+        anyhow::bail!("the disk is full")
+    });
+    assert!(format!("{:#}", failed.unwrap_err()).contains("the disk is full"));
+    assert_eq!(std::fs::read(&path).unwrap(), b"old");
+    gauntlet::atomic::write(&path, b"new").unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"new");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["state.json"]);
+}

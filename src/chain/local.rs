@@ -189,9 +189,7 @@ impl NetworkFile {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("yaml.partial");
-        std::fs::write(&tmp, serde_yaml::to_string(self)?)?;
-        std::fs::rename(&tmp, path)
+        crate::atomic::write(path, serde_yaml::to_string(self)?.as_bytes())
             .with_context(|| format!("cannot write the network file {}", path.display()))
     }
 

@@ -1,7 +1,7 @@
 //! `gauntlet convert`: a pseudo-gradient between the reference network's format and gauntlet's.
 
 use crate::cli::Ctx;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use gauntlet::peer;
 use gauntlet::wire::{self, gradient, reference};
 use std::path::{Path, PathBuf};
@@ -62,10 +62,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     } else {
         reference::encode_file(&g.meta, &layouts, &g.params)?
     };
-    let tmp = args.output.with_extension("partial");
-    std::fs::write(&tmp, &out).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    gauntlet::atomic::write(&args.output, &out)?;
     ctx.ui.info(format!(
         "convert: {} ({}) -> {} ({}): window {}, uid {}, {} parameters",
         args.input.display(),

@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         stats.records, stats.fetched, stats.from_cache, stats.failed, stats.bytes_downloaded
     ));
     if let Some(path) = args.stats {
-        std::fs::write(path, serde_json::to_string(&stats)?)?;
+        gauntlet::atomic::write(&path, serde_json::to_string(&stats)?.as_bytes())?;
     }
     let mut out = ctx.output().records();
     for r in &records {

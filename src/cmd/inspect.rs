@@ -104,8 +104,7 @@ fn write_dense(
             Ok((l.name.clone(), TensorBytes::from_tensor(&t)?))
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    write_safetensors(&mut file, &Default::default(), &tensors)?;
-    std::io::Write::flush(&mut file)?;
-    Ok(())
+    gauntlet::atomic::write_with(out, |file| {
+        write_safetensors(file, &Default::default(), &tensors)
+    })
 }

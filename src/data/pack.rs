@@ -57,9 +57,10 @@ pub fn pack(
         documents,
         shards,
     };
-    let tmp = out.join(format!("{MANIFEST_FILE}.partial"));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&manifest)?)?;
-    std::fs::rename(&tmp, out.join(MANIFEST_FILE))?;
+    crate::atomic::write(
+        &out.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
     Ok(manifest)
 }
 

@@ -78,7 +78,7 @@ pub fn save(
         metadata: serde_json::Value::Object(meta),
         weight_map,
     };
-    write_atomically(
+    crate::atomic::write(
         &path.join(INDEX_FILE),
         serde_json::to_string_pretty(&index)?.as_bytes(),
     )
@@ -89,33 +89,8 @@ fn write_file(
     metadata: &BTreeMap<String, String>,
     path: &Path,
 ) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-    }
-    let tmp = tmp_path(path);
-    let file = std::fs::File::create(&tmp)
-        .with_context(|| format!("cannot create checkpoint {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    write_safetensors(&mut out, metadata, tensors)
-        .with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
-    std::io::Write::flush(&mut out)?;
-    drop(out);
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move checkpoint into place at {}", path.display()))
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = tmp_path(path);
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    path.with_file_name(name)
+    crate::atomic::write_with(path, |out| write_safetensors(out, metadata, tensors))
+        .with_context(|| format!("cannot write checkpoint {}", path.display()))
 }
 
 /// The files of a checkpoint and which file holds each tensor (`None`: the only file).

@@ -449,12 +449,9 @@ fn error_feedback(
         encoded.push(enc);
     }
     let path = state_dir.join(format!("ef-{uid}-{window}.safetensors"));
-    let tmp = state_dir.join(format!(".ef-{uid}-{window}.partial"));
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-    write_safetensors(&mut file, &Default::default(), &next)?;
-    std::io::Write::flush(&mut file)?;
-    drop(file);
-    std::fs::rename(&tmp, &path)?;
+    crate::atomic::write_with(&path, |out| {
+        write_safetensors(out, &Default::default(), &next)
+    })?;
     for old in buffer_files(state_dir, uid)?
         .into_iter()
         .filter(|(w, _)| *w + 2 < window)

@@ -45,11 +45,7 @@ impl Store for LocalStore {
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.path(key)?;
-        let tmp = self.root.join(format!(".{key}.partial"));
-        std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot move {} into place", path.display()))
+        crate::atomic::write(&self.path(key)?, bytes)
     }
 
     fn head(&self, key: &str) -> Result<ObjectMeta, StoreError> {
