@@ -74,7 +74,7 @@ impl CheckpointArgs {
 }
 
 /// Where peers come from and weights go, as btcli spells it.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct ChainArgs {
     /// finney, test, local, a ws(s):// URL, or a local network file [default: chain.network, else network.file]
     #[arg(long, value_name = "NETWORK")]

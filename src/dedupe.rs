@@ -134,9 +134,8 @@ pub fn run(cfg: &crate::config::Config, records: &mut [Record]) -> anyhow::Resul
             window: Some(r.window),
             uid: Some(r.uid),
         };
-        match wire::read_capped(std::path::Path::new(&path), expect.size_cap())?
-            .and_then(|b| gradient::decode_file(&b, &expect))
-        {
+        let sha = r.object.as_ref().and_then(|o| o.sha256.clone());
+        match wire::cache::load(std::path::Path::new(&path), sha.as_deref(), &expect)? {
             Ok(g) => prints.push((i, Fingerprint::new(&layouts, &g.params))),
             Err(reject) => r.fail(Status::Malformed, reject.reason()),
         }

@@ -398,9 +398,8 @@ pub fn read_gradient(
         window: Some(r.window),
         uid: Some(r.uid),
     };
-    Ok(wire::read_capped(Path::new(&path), expect.size_cap())?
-        .and_then(|b| gradient::decode_file(&b, &expect))
-        .map(|g| g.params))
+    let sha = r.object.as_ref().and_then(|o| o.sha256.as_deref());
+    Ok(wire::cache::load(Path::new(&path), sha, &expect)?.map(|g| g.params))
 }
 
 /// Evaluates the records (those of this shard), window by window, in input order; `done` is

@@ -73,8 +73,7 @@ impl<'a> Filter<'a> {
             window: Some(r.window),
             uid: Some(r.uid),
         };
-        let checked = wire::read_capped(Path::new(path), expect.size_cap())?
-            .and_then(|b| gradient::decode_file(&b, &expect).map(|_| ()));
+        let checked = wire::cache::load(Path::new(path), object.sha256.as_deref(), &expect)?;
         if let Err(reject) = checked {
             r.fail(Status::Malformed, reject.reason());
             return Ok(());

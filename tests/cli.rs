@@ -224,3 +224,44 @@ fn completions_work_even_with_a_broken_config() {
     let out = ok(gauntlet(dir.path()).args(["completions", "zsh"]));
     assert!(stdout(&out).contains("#compdef gauntlet"));
 }
+
+/// On a chain network the public default evaluation seed is refused before anything runs,
+/// naming the key and how to set a secret one; on the local network it is the default.
+#[test]
+fn the_public_seed_is_refused_on_a_chain_network() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec![
+            "evaluate",
+            "--network",
+            "wss://127.0.0.1:9",
+            "--checkpoint",
+            "x",
+        ],
+        vec!["--set", "chain.network=finney", "select"],
+    ] {
+        let out = gauntlet(dir.path())
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("evaluate.seed") && err.contains("GAUNTLET_EVALUATE__SEED"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = gauntlet(dir.path())
+        .args([
+            "--set",
+            "chain.network=finney",
+            "--set",
+            "evaluate.seed=982451653",
+            "select",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!stderr(&out).contains("evaluate.seed"), "{}", stderr(&out));
+}

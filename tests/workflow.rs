@@ -266,7 +266,7 @@ fn a_shortened_demo_pays_the_honest_peers_and_the_model_learns() {
         .iter()
         .filter(|s| s.behaviour != "honest")
         .collect();
-    assert_eq!((honest.len(), others.len()), (4, 8));
+    assert_eq!((honest.len(), others.len()), (4, 11));
     let lowest_honest = honest
         .iter()
         .map(|s| s.weight)

@@ -65,6 +65,18 @@ impl Source {
         }
     }
 
+    /// Refuses the public default evaluation seed on a chain network: with `evaluate.seed`
+    /// at 0 every peer can compute the validator's random pages and batch samples.
+    pub fn require_secret_seed(&self, cfg: &crate::config::Config) -> Result<()> {
+        if let (Source::Subtensor { network, .. }, 0) = (self, cfg.evaluate.seed) {
+            return Err(crate::UsageError(format!(
+                "evaluate.seed is the public default 0 on the chain network {network}: every peer could compute the validator's random pages and train on them. Set a secret seed, e.g. `export GAUNTLET_EVALUATE__SEED=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')`, or `seed:` under `evaluate:` in the config file, and keep it private"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     pub fn open(&self, cfg: &crate::config::Config) -> Result<Box<dyn Chain>> {
         Ok(match self {
             Source::File(path) => Box::new(ledger::LocalChain::open(path)?),

@@ -38,6 +38,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
+    args.chain.source(cfg).require_secret_seed(cfg)?;
     let device =
         gauntlet::model::parse_device(args.device.as_deref().unwrap_or(&cfg.runtime.device))?;
     let checkpoints = args.model.into_checkpoints();

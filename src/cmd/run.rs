@@ -39,6 +39,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let workflow = Workflow::read(&args.workflow)?;
     let source = args.chain.source(cfg);
+    let seeded = workflow
+        .stages
+        .iter()
+        .any(|s| matches!(s, Stage::Evaluate { .. } | Stage::Select));
+    if seeded {
+        source.require_secret_seed(cfg)?;
+    }
     let commits = workflow
         .stages
         .iter()

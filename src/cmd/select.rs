@@ -24,6 +24,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
+    crate::cli::ChainArgs::default()
+        .source(cfg)
+        .require_secret_seed(cfg)?;
     let mut records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
     let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
     let mut state = State::open(

@@ -7,6 +7,7 @@
 //! is built; then index ranges, duplicates, finiteness and quantisation codes. A failed check
 //! is a [`Reject`], never a panic.
 
+pub mod cache;
 pub mod gradient;
 pub mod reference;
 pub mod sync;
