@@ -7,7 +7,25 @@ mod cmd;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// Ctrl-C or a scheduler's TERM: every state change is a transaction and every file is
+/// written whole, so nothing is left half-done; say so and exit 128 + the signal (130, 143).
+extern "C" fn interrupted(signal: libc::c_int) {
+    const MESSAGE: &[u8] =
+        b"\ngauntlet: interrupted; the state is intact; run it again to resume\n";
+    // SAFETY: write(2) and _exit(2) are async-signal-safe; MESSAGE is a static buffer.
+    unsafe {
+        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+        libc::_exit(128 + signal);
+    }
+}
+
 fn main() -> ExitCode {
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installs a handler that only calls async-signal-safe functions.
+        unsafe {
+            libc::signal(signal, interrupted as *const () as libc::sighandler_t);
+        }
+    }
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

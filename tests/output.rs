@@ -298,3 +298,42 @@ fn a_failed_write_leaves_the_old_file_and_no_temporary() {
         .collect();
     assert_eq!(names, ["state.json"]);
 }
+
+/// Ctrl-C and TERM end a command with a word and the shell's codes (130, 143), not silently.
+#[test]
+fn an_interrupted_command_says_so_and_exits_130_or_143() {
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        // `show` waits for records on its stdin, which stays open.
+        let child = common::gauntlet(dir.path())
+            .arg("show")
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once the process catches the signal (its SigCgt mask says so), send it.
+        let caught = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|s| {
+                    let line = s.lines().find(|l| l.starts_with("SigCgt:"))?.to_string();
+                    u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+                })
+                .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+        };
+        let start = std::time::Instant::now();
+        while !caught(child.id()) {
+            assert!(
+                start.elapsed().as_secs() < 120,
+                "the handler was never installed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: sends a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains("interrupted; the state is intact"), "{err}");
+    }
+}
