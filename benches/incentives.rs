@@ -162,14 +162,8 @@ fn run(seed: u64, windows: u64, sets: &[String], peers: &[(u16, Behaviour)]) -> 
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(seed, sets);
     let mut net = Net::with_peers(&cfg, dir.path(), peers.to_vec()).unwrap();
-    let h = &net.cfg.hparams;
-    let data = Dataset::open(&net.cfg.data.shards, h.sequence_length, h.rows_per_page).unwrap();
-    let assigner = PageAssigner::new(
-        &net.cfg.data.assignment_key,
-        data.num_pages(),
-        h.pages_per_window,
-    )
-    .unwrap();
+    let data = Dataset::configured(&net.cfg).unwrap();
+    let assigner = PageAssigner::configured(&net.cfg, &data).unwrap();
     let mut honest_flagged = 0;
     let mut verdicts: BTreeMap<u16, (usize, usize, usize)> = BTreeMap::new();
     let (mut honest_pairs, mut closest) = (Vec::new(), BTreeMap::<u16, Vec<Similarity>>::new());

@@ -140,13 +140,8 @@ pub fn run(cfg: &crate::config::Config, records: &mut [Record]) -> anyhow::Resul
             Err(reject) => r.fail(Status::Malformed, reject.reason()),
         }
     }
-    let h = &cfg.hparams;
-    let data = crate::data::Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
-    let assigner = crate::data::PageAssigner::new(
-        &cfg.data.assignment_key,
-        data.num_pages(),
-        h.pages_per_window,
-    )?;
+    let data = crate::data::Dataset::configured(cfg)?;
+    let assigner = crate::data::PageAssigner::configured(cfg, &data)?;
     let same_pages = |a: &Record, b: &Record| {
         let pages = |r: &Record| {
             let mut p = assigner.assigned(r.uid, r.window);
@@ -155,7 +150,7 @@ pub fn run(cfg: &crate::config::Config, records: &mut [Record]) -> anyhow::Resul
         };
         pages(a) == pages(b)
     };
-    judge(records, &prints, h, &same_pages);
+    judge(records, &prints, &cfg.hparams, &same_pages);
     Ok(prints.len())
 }
 

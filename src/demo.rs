@@ -204,7 +204,6 @@ impl Net {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let dir = std::path::absolute(dir)?;
         let cfg = demo_config(cfg, &dir);
-        let h = &cfg.hparams;
         let heldout_shards = dir.join("heldout-shards");
         if !cfg.data.shards.join("manifest.json").exists()
             || !heldout_shards.join("manifest.json").exists()
@@ -216,7 +215,7 @@ impl Net {
             pack_texts(&train, &dir.join("corpus/train"), &cfg.data.shards)?;
             pack_texts(&heldout, &dir.join("corpus/heldout"), &heldout_shards)?;
         }
-        let data = Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
+        let data = Dataset::configured(&cfg)?;
         let (config, device, dtype) = model::from_settings(&cfg)?;
         model::check_vocab(&config, &data)?;
         let first = dir.join("checkpoints").join(checkpoint::window_file(0));

@@ -157,13 +157,9 @@ impl<'a> Evaluator<'a> {
         if device.is_cuda() {
             model.llama.set_compute_kind(Some(Kind::BFloat16));
         }
-        let data = Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
+        let data = Dataset::configured(cfg)?;
         model::check_vocab(&config, &data)?;
-        let assigner = PageAssigner::new(
-            &cfg.data.assignment_key,
-            data.num_pages(),
-            h.pages_per_window,
-        )?;
+        let assigner = PageAssigner::configured(cfg, &data)?;
         let (codec, layouts) = peer::layouts(cfg, device)?;
         let vars = model.vs.variables();
         let params: Vec<Tensor> = layouts

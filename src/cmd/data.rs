@@ -135,16 +135,8 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             ctx.output().value(&summary)
         }
         Command::Pages(a) => {
-            let ds = Dataset::open(
-                &cfg.data.shards,
-                cfg.hparams.sequence_length,
-                cfg.hparams.rows_per_page,
-            )?;
-            let pa = PageAssigner::new(
-                &cfg.data.assignment_key,
-                ds.num_pages(),
-                cfg.hparams.pages_per_window,
-            )?;
+            let ds = Dataset::configured(cfg)?;
+            let pa = PageAssigner::configured(cfg, &ds)?;
             let rows = (a.window..a.window.saturating_add(a.windows)).map(
                 |w| -> Result<serde_json::Value> {
                     let (who, pages) = match (a.random, a.uid) {

@@ -89,19 +89,10 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         }
         Command::Loss(a) => {
             let (config, device, dtype) = model::from_settings(cfg)?;
-            let data = Dataset::open(
-                &cfg.data.shards,
-                cfg.hparams.sequence_length,
-                cfg.hparams.rows_per_page,
-            )?;
+            let data = Dataset::configured(cfg)?;
             model::check_vocab(&config, &data)?;
             let pages = match (a.uid, a.window) {
-                (Some(uid), Some(w)) => PageAssigner::new(
-                    &cfg.data.assignment_key,
-                    data.num_pages(),
-                    cfg.hparams.pages_per_window,
-                )?
-                .assigned(uid, w),
+                (Some(uid), Some(w)) => PageAssigner::configured(cfg, &data)?.assigned(uid, w),
                 _ if !a.pages.is_empty() => a.pages.clone(),
                 _ => gauntlet::usage_bail!(
                     "say which pages to measure on: --pages N,M,… or --uid U --window W"

@@ -74,6 +74,15 @@ pub struct PageAssigner {
 }
 
 impl PageAssigner {
+    /// The network's assignment of `data`'s pages, as the config sets it.
+    pub fn configured(cfg: &crate::config::Config, data: &super::Dataset) -> Result<Self> {
+        PageAssigner::new(
+            &cfg.data.assignment_key,
+            data.num_pages(),
+            cfg.hparams.pages_per_window,
+        )
+    }
+
     /// `assignment_key` is the network-wide key every validator and peer shares.
     pub fn new(assignment_key: &str, num_pages: u64, pages_per_window: usize) -> Result<Self> {
         if pages_per_window == 0 {

@@ -104,6 +104,12 @@ pub struct Dataset {
 
 impl Dataset {
     /// Opens the shards in `dir`, checking each file's size against its manifest entry.
+    /// The configured training data: `data.shards` cut as the hparams say.
+    pub fn configured(cfg: &crate::config::Config) -> Result<Dataset> {
+        let h = &cfg.hparams;
+        Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)
+    }
+
     pub fn open(dir: &Path, seq_len: usize, rows_per_page: usize) -> Result<Dataset> {
         anyhow::ensure!(
             seq_len >= 2,

@@ -83,12 +83,18 @@ pub fn check_vocab(config: &LlamaConfig, data: &crate::data::Dataset) -> Result<
     Ok(())
 }
 
-/// `n` normal(0, `std`) values from a BLAKE3 stream keyed by `seed` and `name` (Box–Muller).
-pub fn seeded_normal(seed: u64, name: &str, n: usize, std: f64) -> Vec<f32> {
+/// A stream of random bytes keyed by `seed` and `name` (BLAKE3's XOF): the same on every
+/// machine, whatever else the process draws.
+pub fn seeded_stream(seed: u64, name: &str) -> blake3::OutputReader {
     let mut hasher = blake3::Hasher::new_derive_key("gauntlet model init v1");
     hasher.update(&seed.to_le_bytes());
     hasher.update(name.as_bytes());
-    let mut stream = hasher.finalize_xof();
+    hasher.finalize_xof()
+}
+
+/// `n` normal(0, `std`) values from the stream of `seed` and `name` (Box–Muller).
+pub fn seeded_normal(seed: u64, name: &str, n: usize, std: f64) -> Vec<f32> {
+    let mut stream = seeded_stream(seed, name);
     let mut out = Vec::with_capacity(n);
     let mut buf = [0u8; 4096];
     while out.len() < n {

@@ -160,16 +160,21 @@ impl Victims<'_> {
             .map(|(e, l)| {
                 let shape = e.idx.size();
                 let mut idx = Vec::<i64>::try_from(e.idx.flatten(0, -1)).expect("int64 indices");
-                let mut rng = Lcg(seed ^ fnv(&l.name));
+                let mut stream = model::seeded_stream(seed, &l.name);
+                let mut next = || {
+                    let mut b = [0u8; 8];
+                    stream.fill(&mut b);
+                    u64::from_le_bytes(b)
+                };
                 let per_mille = (fraction.clamp(0.0, 1.0) * 1000.0) as u64;
                 for chunk in idx.chunks_mut(l.k as usize) {
                     for pos in 0..chunk.len() {
-                        if rng.next() % 1000 >= per_mille {
+                        if next() % 1000 >= per_mille {
                             continue;
                         }
                         // Draw until the index is one the chunk does not hold.
                         let fresh = loop {
-                            let c = (rng.next() % l.totalk as u64) as i64;
+                            let c = (next() % l.totalk as u64) as i64;
                             if !chunk.contains(&c) {
                                 break c;
                             }
@@ -181,24 +186,5 @@ impl Victims<'_> {
                 Encoded { idx, vals: e.vals }
             })
             .collect())
-    }
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// A small deterministic generator, so an adversary's upload is repeatable.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 11
     }
 }

@@ -179,13 +179,9 @@ pub fn layouts(cfg: &Config, device: tch::Device) -> Result<(Codec, Vec<Layout>)
 pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
     let h = &cfg.hparams;
     let (config, device, dtype) = model::from_settings(cfg)?;
-    let data = Dataset::open(&cfg.data.shards, h.sequence_length, h.rows_per_page)?;
+    let data = Dataset::configured(cfg)?;
     model::check_vocab(&config, &data)?;
-    let assigner = PageAssigner::new(
-        &cfg.data.assignment_key,
-        data.num_pages(),
-        h.pages_per_window,
-    )?;
+    let assigner = PageAssigner::configured(cfg, &data)?;
     let (codec, layouts) = layouts(cfg, device)?;
 
     let model_window = match job.behaviour {

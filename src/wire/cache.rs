@@ -68,6 +68,7 @@ pub fn load(
             format!("path:{}:{size}", path.display())
         }
     };
+    let cap = expect.size_cap();
     let key = Key {
         content,
         window: expect.window,
@@ -75,14 +76,14 @@ pub fn load(
         checked_as: format!(
             "{}/{}",
             serde_json::to_string(expect.codec).unwrap_or_default(),
-            expect.size_cap()
+            cap
         ),
     };
     let bypass = BYPASS.load(Ordering::Relaxed);
     if let Some((hit, _)) = lock().as_ref().and_then(|c| c.entries.get(&key)) {
         return Ok(share(hit));
     }
-    let checked = read_capped(path, expect.size_cap())?.and_then(|b| {
+    let checked = read_capped(path, cap)?.and_then(|b| {
         DECODES.fetch_add(1, Ordering::Relaxed);
         decode_file(&b, expect)
     });

@@ -54,8 +54,7 @@ fn every_valid_seed_is_read_in_each_codec() {
         assert_eq!(native[0].idx, [0, 5, 10, 15, 3, 8, 13, 2]);
     }
     let (_, sync) = seed("reference_gradient", "sync.pt");
-    let params = [("a".to_string(), 2u64), ("b".to_string(), 1u64)];
-    let values = read_sync(&sync, &params, |s| s.to_string()).unwrap();
+    let values = read_sync(&sync, &spec::sync_params(), |s| s.to_string()).unwrap();
     assert_eq!(values, vec![vec![0.5, -1.0], vec![2.0]]);
 }
 
