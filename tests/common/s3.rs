@@ -16,6 +16,9 @@ pub struct S3Server {
     pub port: u16,
     pub dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Volumes the master knew of when the server was last killed: a restarted server is ready
+    /// only once its volume server has reported them all again (before that, reads answer 500).
+    volumes: usize,
 }
 
 fn weed() -> PathBuf {
@@ -60,6 +63,7 @@ impl S3Server {
             port: free_ports(),
             dir,
             child: None,
+            volumes: 0,
         };
         s.launch();
         s
@@ -99,7 +103,7 @@ impl S3Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if healthy(p) {
+            if healthy(p) && volumes(p + 1).is_some_and(|v| v >= self.volumes) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -119,6 +123,9 @@ impl S3Server {
 
     /// Kills the server at once (as a crash would).
     pub fn kill(&mut self) {
+        if let Some(v) = volumes(self.port + 1) {
+            self.volumes = self.volumes.max(v);
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -170,6 +177,28 @@ fn healthy(port: u16) -> bool {
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf).unwrap_or(0);
     String::from_utf8_lossy(&buf[..n]).contains(" 200")
+}
+
+/// The volumes the master on `port` knows of, from its `/dir/status`.
+fn volumes(port: u16) -> Option<usize> {
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .ok()?;
+    s.set_read_timeout(Some(Duration::from_millis(500))).ok()?;
+    s.write_all(b"GET /dir/status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .ok()?;
+    let mut response = Vec::new();
+    s.read_to_end(&mut response).ok()?;
+    let response = String::from_utf8_lossy(&response);
+    let body = &response[response.find("\r\n\r\n")? + 4..];
+    let status: serde_json::Value = serde_json::from_str(body).ok()?;
+    let nodes = status["Topology"]["DataCenters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|dc| dc["Racks"].as_array().into_iter().flatten())
+        .flat_map(|rack| rack["DataNodes"].as_array().into_iter().flatten());
+    Some(nodes.map(|n| n["Volumes"].as_u64().unwrap_or(0) as usize).sum())
 }
 
 /// A bucket entry of the network file for this server.
