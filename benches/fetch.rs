@@ -289,7 +289,7 @@ impl Bench {
             max_sync_bytes: 1 << 20,
             version: "1".into(),
         };
-        let records: Vec<Record> = self.network.records(0);
+        let records: Vec<Record> = self.network.records(0, 0);
         settle();
         let (cpu0, sys0) = cpu_seconds();
         let t0 = Instant::now();

@@ -190,14 +190,23 @@ _gauntlet() {
             gauntlet__subcmd__help__subcmd__model,loss)
                 cmd="gauntlet__subcmd__help__subcmd__model__subcmd__loss"
                 ;;
+            gauntlet__subcmd__help__subcmd__state,backup)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__backup"
+                ;;
             gauntlet__subcmd__help__subcmd__state,export)
                 cmd="gauntlet__subcmd__help__subcmd__state__subcmd__export"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,forget)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__forget"
                 ;;
             gauntlet__subcmd__help__subcmd__state,import)
                 cmd="gauntlet__subcmd__help__subcmd__state__subcmd__import"
                 ;;
             gauntlet__subcmd__help__subcmd__state,peers)
                 cmd="gauntlet__subcmd__help__subcmd__state__subcmd__peers"
+                ;;
+            gauntlet__subcmd__help__subcmd__state,records)
+                cmd="gauntlet__subcmd__help__subcmd__state__subcmd__records"
                 ;;
             gauntlet__subcmd__help__subcmd__state,weights)
                 cmd="gauntlet__subcmd__help__subcmd__state__subcmd__weights"
@@ -226,8 +235,14 @@ _gauntlet() {
             gauntlet__subcmd__model__subcmd__help,loss)
                 cmd="gauntlet__subcmd__model__subcmd__help__subcmd__loss"
                 ;;
+            gauntlet__subcmd__state,backup)
+                cmd="gauntlet__subcmd__state__subcmd__backup"
+                ;;
             gauntlet__subcmd__state,export)
                 cmd="gauntlet__subcmd__state__subcmd__export"
+                ;;
+            gauntlet__subcmd__state,forget)
+                cmd="gauntlet__subcmd__state__subcmd__forget"
                 ;;
             gauntlet__subcmd__state,help)
                 cmd="gauntlet__subcmd__state__subcmd__help"
@@ -238,11 +253,20 @@ _gauntlet() {
             gauntlet__subcmd__state,peers)
                 cmd="gauntlet__subcmd__state__subcmd__peers"
                 ;;
+            gauntlet__subcmd__state,records)
+                cmd="gauntlet__subcmd__state__subcmd__records"
+                ;;
             gauntlet__subcmd__state,weights)
                 cmd="gauntlet__subcmd__state__subcmd__weights"
                 ;;
+            gauntlet__subcmd__state__subcmd__help,backup)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__backup"
+                ;;
             gauntlet__subcmd__state__subcmd__help,export)
                 cmd="gauntlet__subcmd__state__subcmd__help__subcmd__export"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,forget)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__forget"
                 ;;
             gauntlet__subcmd__state__subcmd__help,help)
                 cmd="gauntlet__subcmd__state__subcmd__help__subcmd__help"
@@ -252,6 +276,9 @@ _gauntlet() {
                 ;;
             gauntlet__subcmd__state__subcmd__help,peers)
                 cmd="gauntlet__subcmd__state__subcmd__help__subcmd__peers"
+                ;;
+            gauntlet__subcmd__state__subcmd__help,records)
+                cmd="gauntlet__subcmd__state__subcmd__help__subcmd__records"
                 ;;
             gauntlet__subcmd__state__subcmd__help,weights)
                 cmd="gauntlet__subcmd__state__subcmd__help__subcmd__weights"
@@ -1309,7 +1336,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__state)
-            opts="export import weights peers"
+            opts="export import weights peers records forget backup"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1322,7 +1349,35 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__help__subcmd__state__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1351,6 +1406,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__help__subcmd__state__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__help__subcmd__state__subcmd__records)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1755,7 +1824,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__rate)
-            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --state --force --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1903,12 +1972,42 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__state)
-            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version export import weights peers help"
+            opts="-q -v -h -V --config --set --format --quiet --verbose --help --version export import weights peers records forget backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__backup)
+            opts="-q -v -h -V --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1958,8 +2057,42 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__state__subcmd__forget)
+            opts="-q -v -h -V --window --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__state__subcmd__help)
-            opts="export import weights peers help"
+            opts="export import weights peers records forget backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1972,7 +2105,35 @@ _gauntlet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gauntlet__subcmd__state__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__forget)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2015,6 +2176,20 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__state__subcmd__help__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__help__subcmd__records)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2079,6 +2254,40 @@ _gauntlet() {
                 return 0
             fi
             case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "auto jsonl json table" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gauntlet__subcmd__state__subcmd__records)
+            opts="-q -v -h -V --window --state --config --set --format --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -278,6 +278,7 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l format -d 'Ou
 jsonl\t''
 json\t''
 table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -l force -d 'Apply the records as they are: part of a window, a window not begun, or out of order'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand rate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -345,21 +346,24 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s q -l quiet -
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand audit" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
 jsonl\t''
 json\t''
 table\t''"
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s v -l verbose -d 'Say more about what is happening (repeatable)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s h -l help -d 'Print help'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -s V -l version -d 'Print version'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "weights" -d 'The weights of a window [default: the latest]'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "peers" -d 'Every peer\'s current figures'
-complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "weights" -d 'The weights of a window [default: the latest]'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "peers" -d 'Every peer\'s current figures'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "records" -d 'A window\'s records as `rate` applied them, to compare, re-run or audit it'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "forget" -d 'Undo the applied windows from W on (ratings, history, weights, pending submissions), so that a damaged window can be rated again; then rate W and the windows after it in order'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "backup" -d 'Write a consistent copy of the state to FILE, safe while validators run'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and not __fish_seen_subcommand_from export import weights peers records forget backup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l state -d 'The state database [default: state.path]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from export" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
@@ -405,10 +409,48 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s v -l verbose -d 'Say more about what is happening (repeatable)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s h -l help -d 'Print help'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from peers" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -l window -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from records" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -l window -d 'The first window to undo; every applied window after it goes too' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from forget" -s V -l version -d 'Print version'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -l state -d 'The state database [default: state.path]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''
+jsonl\t''
+json\t''
+table\t''"
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Print nothing on stderr but warnings and errors'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'Say more about what is happening (repeatable)'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print every peer\'s rating as {"<uid>": {"mu", "sigma", "ordinal"}} (the reference\'s form)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "weights" -d 'The weights of a window [default: the latest]'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "peers" -d 'Every peer\'s current figures'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "records" -d 'A window\'s records as `rate` applied them, to compare, re-run or audit it'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "forget" -d 'Undo the applied windows from W on (ratings, history, weights, pending submissions), so that a damaged window can be rated again; then rate W and the windows after it in order'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Write a consistent copy of the state to FILE, safe while validators run'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l uid -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand peer" -l window -r
@@ -535,3 +577,6 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "import" -d 'Load ratings from that form (e.g. a reference validator\'s), in one transaction'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "weights" -d 'The weights of a window [default: the latest]'
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "peers" -d 'Every peer\'s current figures'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "records" -d 'A window\'s records as `rate` applied them, to compare, re-run or audit it'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "forget" -d 'Undo the applied windows from W on (ratings, history, weights, pending submissions), so that a damaged window can be rated again; then rate W and the windows after it in order'
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "backup" -d 'Write a consistent copy of the state to FILE, safe while validators run'

@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// The embedded corpus: short English texts, packed with the byte-level tokenizer.
+/// The demo's configuration, written in its folder, where `gauntlet` run by hand finds it.
+pub const CONFIG_FILE: &str = "gauntlet.yaml";
+
 pub const CORPUS: [(&str, &str); 6] = [
     (
         "distributed-training.txt",
@@ -159,6 +162,10 @@ pub struct Report {
     pub honest_weight_share: f64,
     /// Windows this run did (the rest were done by an earlier run of the same folder).
     pub resumed_at: u64,
+    /// The configuration the demo ran with, written into its folder.
+    pub config_file: PathBuf,
+    /// The shell pipeline that runs the last window again by hand with that configuration.
+    pub reproduce: String,
 }
 
 /// The config the demo runs with: `cfg` with every path inside `dir`.
@@ -252,6 +259,11 @@ impl Net {
             }
         };
         let store = LocalStore::open(dir.join("buckets"))?;
+        let settings = format!(
+            "# The configuration `gauntlet demo` ran with in this folder: the stages run here by\n# hand (`gauntlet peers --window W | gauntlet fetch | ...`) read it and give the demo's\n# records.\n{}",
+            serde_yaml::to_string(&crate::config::redact(&serde_yaml::to_value(&cfg)?))?
+        );
+        crate::atomic::write(&dir.join(CONFIG_FILE), settings.as_bytes())?;
         Ok(Net {
             cfg,
             dir,
@@ -259,6 +271,16 @@ impl Net {
             network,
             store,
         })
+    }
+
+    /// The pipeline that runs window `w`'s validation by hand in the demo's folder, with the
+    /// configuration it wrote there; `rate` prints the records as the demo rated them, and
+    /// `evaluate`'s output is the same but for the ratings and weights.
+    pub fn reproduce(&self, w: u64) -> String {
+        format!(
+            "cd {} && gauntlet peers --window {w} | gauntlet fetch | gauntlet filter --checkpoints checkpoints | gauntlet dedupe | gauntlet evaluate --checkpoints checkpoints | gauntlet rate",
+            self.dir.display()
+        )
     }
 
     /// The validator's checkpoint folder.
@@ -365,6 +387,8 @@ pub fn run(cfg: &Config, dir: &Path, windows: u64, ui: &Ui) -> Result<Report> {
         leaderboard: Vec::new(),
         honest_weight_share: 0.0,
         resumed_at: 0,
+        config_file: net.dir.join(CONFIG_FILE),
+        reproduce: net.reproduce(windows - 1),
     };
     ui.info(format!(
         "demo: {} peers, tiny model ({} parameters), {} windows in {}; held-out loss {:.3} (uniform guess {:.3})",

@@ -20,11 +20,11 @@
 //! reset_inactivity_windows. Weights come from every positive final score.
 
 use crate::config::HyperParams;
-use crate::record::{RatingInfo, Record, Status};
+use crate::record::{RatingInfo, Record, Roster, Status};
 use crate::score::openskill::PlackettLuce;
 use crate::score::penalties;
 use crate::score::weights::{self, RampParams, Schedule};
-use crate::state::{Peer, State};
+use crate::state::{Peer, Reader, State};
 use anyhow::Result;
 use std::collections::BTreeMap;
 
@@ -34,6 +34,55 @@ pub struct Outcome {
     pub applied: bool,
 }
 
+/// Whether `rate` checks that a window is whole, has begun and comes after the last one applied
+/// (`Checked`), or applies what it is given (`Forced`, the operator's explicit `--force`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    Checked,
+    Forced,
+}
+
+/// Refuses a window that is not whole (fewer or other peers than its roster), that had not
+/// begun when its peers were listed, or that is older than the last window applied.
+fn admit(read: &Reader, window: u64, records: &[Record]) -> Result<()> {
+    const FORCE: &str = "or pass --force to rate these records as they are";
+    let Some(roster) = records.first().and_then(|r| r.roster.as_ref()) else {
+        anyhow::bail!(
+            "window {window}: the records carry no roster, so whether the window is whole cannot be told; rate the records that `gauntlet peers` started for it, {FORCE}"
+        );
+    };
+    anyhow::ensure!(
+        records.iter().all(|r| r.roster.as_ref() == Some(roster)),
+        "window {window}: the records come from more than one `gauntlet peers` listing; rate one listing's records, {FORCE}"
+    );
+    let mut uids: Vec<u16> = records.iter().map(|r| r.uid).collect();
+    uids.sort_unstable();
+    if uids.len() != roster.peers || Roster::digest(&uids) != roster.digest {
+        let what = if uids.len() < roster.peers {
+            format!("{} of them are missing", roster.peers - uids.len())
+        } else {
+            "its uids are not the ones listed".to_string()
+        };
+        anyhow::bail!(
+            "window {window} is not whole: `gauntlet peers` listed {} peers, the input has {} records and {what} (a stage's output cut short or filtered?); nothing was applied. Rate the whole window (every shard's records concatenated), {FORCE}",
+            roster.peers,
+            uids.len()
+        );
+    }
+    anyhow::ensure!(
+        window <= roster.network_window,
+        "window {window} had not begun: the network was at window {} when `gauntlet peers` listed it, so its peers cannot have uploaded; rate a window once it has ended, {FORCE}",
+        roster.network_window
+    );
+    if let Some(last) = read.last_applied()? {
+        anyhow::ensure!(
+            window > last,
+            "window {window} is older than window {last}, the last one applied: windows are rated in order. To rate it again, `gauntlet state forget --window {window}` and rate windows {window} to {last} again in order; {FORCE}"
+        );
+    }
+    Ok(())
+}
+
 /// Applies one window's records (all of the same window) to the state.
 pub fn rate(
     state: &mut State,
@@ -41,6 +90,7 @@ pub fn rate(
     schedule: Schedule,
     ramp: &RampParams,
     records: Vec<Record>,
+    admission: Admission,
 ) -> Result<Outcome> {
     let Some(window) = records.first().map(|r| r.window) else {
         return Ok(Outcome {
@@ -69,8 +119,12 @@ pub fn rate(
             applied: false,
         });
     }
+    if admission == Admission::Checked {
+        admit(&tx.read(), window, &records)?;
+    }
     let model = PlackettLuce::from_hparams(h);
     let mut peers: BTreeMap<u16, Peer> = tx.read().peers()?;
+    tx.put_snapshot(window, &peers.values().collect::<Vec<_>>())?;
     let windows_applied = tx
         .read()
         .first_applied()?

@@ -39,8 +39,46 @@ pub struct Record {
     pub rating: Option<RatingInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<f64>,
+    /// The window's participants as `peers` listed them, so that `rate` can tell a whole
+    /// window from part of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster: Option<Roster>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// Who took part in a window, carried by each of its records: how many peers `peers` listed,
+/// a digest of their uids, and the network's window when it listed them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    pub peers: usize,
+    pub digest: String,
+    /// The network's current window at listing time: a later window had not begun.
+    pub network_window: u64,
+}
+
+impl Roster {
+    /// The roster of these uids (in any order), listed while the network was at
+    /// `network_window`.
+    pub fn of(uids: impl IntoIterator<Item = u16>, network_window: u64) -> Roster {
+        let mut uids: Vec<u16> = uids.into_iter().collect();
+        uids.sort_unstable();
+        uids.dedup();
+        Roster {
+            peers: uids.len(),
+            digest: Roster::digest(&uids),
+            network_window,
+        }
+    }
+
+    /// The digest of a sorted, duplicate-free uid list.
+    pub fn digest(sorted_uids: &[u16]) -> String {
+        let mut h = blake3::Hasher::new_derive_key("gauntlet window roster v1");
+        for uid in sorted_uids {
+            h.update(&uid.to_le_bytes());
+        }
+        h.finalize().to_hex()[..32].to_string()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -257,7 +257,7 @@ impl Round<'_> {
         };
         Ok(match stage {
             Stage::Peers => {
-                *records = network()?.records(window);
+                *records = network()?.records(window, self.chain.current_window()?);
                 format!("{} participants", records.len())
             }
             Stage::Fetch => {
@@ -310,6 +310,7 @@ impl Round<'_> {
                     h.weights_schedule,
                     &h.ramp(),
                     std::mem::take(records),
+                    crate::rate::Admission::Checked,
                 )?;
                 *records = outcome.records;
                 if outcome.applied {

@@ -421,7 +421,12 @@ fn a_server_killed_mid_download_costs_only_the_unfinished_peers_and_a_rerun_comp
         ])
         .args(sets)
         // A restarted server may still answer 500 for a moment; an operator's rerun retries.
-        .args(["--set", "fetch.attempts=5", "--set", "fetch.backoff_seconds=0.5"])
+        .args([
+            "--set",
+            "fetch.attempts=5",
+            "--set",
+            "fetch.backoff_seconds=0.5",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

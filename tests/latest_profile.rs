@@ -90,9 +90,16 @@ fn evaluated(window: u64, uid: u16, score: f64) -> Record {
 }
 
 fn rate(state: &mut State, h: &HyperParams, records: Vec<Record>) -> Vec<Record> {
-    gauntlet::rate::rate(state, h, h.weights_schedule, &h.ramp(), records)
-        .unwrap()
-        .records
+    gauntlet::rate::rate(
+        state,
+        h,
+        h.weights_schedule,
+        &h.ramp(),
+        records,
+        gauntlet::rate::Admission::Forced,
+    )
+    .unwrap()
+    .records
 }
 
 #[test]

@@ -99,15 +99,17 @@ fn world(d: &Path) {
         "--batches",
         "1",
     ]));
-    let mut lines = String::new();
-    for uid in 0..300u16 {
-        let r = if uid % 7 == 3 {
+    let records = (0..300u16).map(|uid| {
+        if uid % 7 == 3 {
             let mut r = Record::new(1, uid);
             r.fail(Status::Missing, "no upload");
             r
         } else {
             evaluated(1, uid, (uid as f64 - 100.0) / 10_000.0)
-        };
+        }
+    });
+    let mut lines = String::new();
+    for r in common::listed(records.collect()) {
         lines.push_str(&serde_json::to_string(&r).unwrap());
         lines.push('\n');
     }

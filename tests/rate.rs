@@ -21,18 +21,26 @@ fn failed(window: u64, uid: u16, status: Status) -> Record {
 }
 
 fn window(w: u64) -> Vec<Record> {
-    vec![
+    common::listed(vec![
         evaluated(w, 1, 0.020, 1, 1.0),
         evaluated(w, 2, 0.010, 1, 0.8),
         evaluated(w, 3, 0.015, -1, 1.0),
         evaluated(w, 4, -0.005, 1, 1.0),
         failed(w, 5, Status::Missing),
         failed(w, 6, Status::Desynced),
-    ]
+    ])
 }
 
 fn rate(state: &mut State, h: &HyperParams, records: Vec<Record>) -> gauntlet::rate::Outcome {
-    gauntlet::rate::rate(state, h, h.weights_schedule, &h.ramp(), records).unwrap()
+    gauntlet::rate::rate(
+        state,
+        h,
+        h.weights_schedule,
+        &h.ramp(),
+        records,
+        gauntlet::rate::Admission::Forced,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -182,6 +190,7 @@ fn rerunning_a_window_changes_nothing() {
         h.weights_schedule,
         &h.ramp(),
         vec![Record::new(1, 1), Record::new(2, 2)],
+        gauntlet::rate::Admission::Forced,
     );
     assert!(mixed.is_err());
 }

@@ -103,7 +103,8 @@ fn a_resume_the_server_ignores_starts_again_from_zero() {
     cfg.fetch.cache = d.join("cache");
     cfg.fetch.attempts = 1;
     let opts = gauntlet::fetch::Options::from_config(&cfg).unwrap();
-    let (records, _) = gauntlet::fetch::fetch(network.records(0), &network, &opts, &|| {}).unwrap();
+    let (records, _) =
+        gauntlet::fetch::fetch(network.records(0, 0), &network, &opts, &|| {}).unwrap();
     let r = &records[0];
     assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
     let object_info = r.object.as_ref().unwrap();

@@ -237,6 +237,8 @@ struct Report {
     leaderboard: Vec<Standing>,
     honest_weight_share: f64,
     resumed_at: u64,
+    config_file: std::path::PathBuf,
+    reproduce: String,
 }
 
 fn demo(dir: &Path, windows: u64) -> Report {
@@ -384,5 +386,151 @@ fn a_demo_killed_mid_window_resumes_without_losing_or_double_counting() {
         ledger(whole.path()),
         ledger(tmp.path()),
         "the ledger got a window twice"
+    );
+}
+
+/// Runs a shell line with the built binary first on PATH, in `dir`, with nothing of the
+/// caller's GAUNTLET_* environment; returns its output (any exit status).
+fn sh(dir: &Path, line: &str) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_gauntlet")).parent().unwrap();
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-o", "pipefail", "-c", line])
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        );
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GAUNTLET_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.output().unwrap()
+}
+
+/// Records without what depends on when or how they were rated: the rating and weight `rate`
+/// adds, and the network's window when `peers` listed them.
+fn unrated(records: Vec<Record>) -> Vec<Record> {
+    records
+        .into_iter()
+        .map(|mut r| {
+            r.rating = None;
+            r.weight = None;
+            if let Some(roster) = &mut r.roster {
+                roster.network_window = 0;
+            }
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn a_round_by_hand_gives_the_demos_records_and_damaged_windows_are_undone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = demo(tmp.path(), 4);
+    let net = tmp.path().join("net");
+    assert_eq!(report.config_file, net.join("gauntlet.yaml"));
+    let state_records = |state: &str, w: u64| {
+        common::records(&ok(gauntlet(&net).args([
+            "state",
+            "records",
+            "--window",
+            &w.to_string(),
+            "--state",
+            state,
+            "--format",
+            "jsonl",
+        ])))
+    };
+    // The pipeline the demo printed, run by hand in its folder with the configuration it wrote.
+    let by_hand = sh(&net, &report.reproduce);
+    assert!(by_hand.status.success(), "{}", common::stderr(&by_hand));
+    let demo_3 = state_records("state.db", 3);
+    assert_eq!(common::records(&by_hand), demo_3);
+    // Up to evaluate, twice over: the demo's records but for the ratings.
+    let stages = report.reproduce.rsplit_once(" | gauntlet rate").unwrap().0;
+    let stages = stages.split_once(" && ").unwrap().1;
+    for w in [2, 3] {
+        let line = format!(
+            "{} > evaluated-{w}.jsonl",
+            stages.replace("--window 3", &format!("--window {w}"))
+        );
+        let out = sh(&net, &line);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let evaluated = jsonl(&net.join(format!("evaluated-{w}.jsonl")));
+        assert_eq!(
+            unrated(evaluated),
+            unrated(state_records("state.db", w)),
+            "window {w} by hand differs from the demo's"
+        );
+    }
+
+    // A consistent copy, then windows undone and refused on it.
+    ok(gauntlet(&net).args(["state", "backup", "copy.db"]));
+    let figures = |state: &str| {
+        let peers = common::stdout(&ok(
+            gauntlet(&net).args(["state", "peers", "--state", state, "--format", "json"])
+        ));
+        let weights = common::stdout(&ok(
+            gauntlet(&net).args(["state", "weights", "--state", state, "--format", "json"])
+        ));
+        (peers, weights)
+    };
+    let uninterrupted = figures("state.db");
+    assert_eq!(figures("copy.db"), uninterrupted, "the backup is the state");
+    let rate = |input: &str, extra: &[&str]| {
+        let mut line = format!("{input} | gauntlet rate --state copy.db --format jsonl");
+        for a in extra {
+            line.push(' ');
+            line.push_str(a);
+        }
+        sh(&net, &line)
+    };
+    let refused = |out: &std::process::Output, why: &str, before: &(String, String)| {
+        assert_eq!(out.status.code(), Some(1), "{}", common::stderr(out));
+        assert!(common::stderr(out).contains(why), "{}", common::stderr(out));
+        assert_eq!(&figures("copy.db"), before, "a refusal changed the state");
+    };
+    ok(gauntlet(&net).args(["state", "forget", "--window", "2", "--state", "copy.db"]));
+    let forgotten = figures("copy.db");
+    assert_ne!(forgotten, uninterrupted);
+    // Part of a window, a window not begun, and (after 3) an older one are refused.
+    refused(
+        &rate("head -5 evaluated-2.jsonl", &[]),
+        "window 2 is not whole",
+        &forgotten,
+    );
+    refused(
+        &rate("gauntlet peers --window 500", &[]),
+        "window 500 had not begun",
+        &forgotten,
+    );
+    let partial = rate("head -5 evaluated-2.jsonl", &["--force"]);
+    assert!(partial.status.success(), "{}", common::stderr(&partial));
+    ok(gauntlet(&net).args(["state", "forget", "--window", "2", "--state", "copy.db"]));
+    assert_eq!(
+        figures("copy.db"),
+        forgotten,
+        "forget undid the forced window"
+    );
+    // Re-rated whole and in order: the state an uninterrupted run has.
+    for w in [2, 3] {
+        let out = rate(&format!("cat evaluated-{w}.jsonl"), &[]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        assert_eq!(
+            unrated(common::records(&out)),
+            unrated(state_records("state.db", w))
+        );
+    }
+    assert_eq!(figures("copy.db"), uninterrupted);
+    assert_eq!(unrated(state_records("copy.db", 3)), unrated(demo_3));
+    ok(gauntlet(&net).args(["state", "forget", "--window", "2", "--state", "copy.db"]));
+    assert!(rate("cat evaluated-3.jsonl", &[]).status.success());
+    let at_3 = figures("copy.db");
+    refused(
+        &rate("cat evaluated-2.jsonl", &[]),
+        "window 2 is older than window 3",
+        &at_3,
     );
 }

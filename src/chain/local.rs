@@ -198,8 +198,9 @@ impl NetworkFile {
     }
 
     /// One record per participant for a window, in uid order; those without a usable bucket
-    /// are `missing`, with why.
-    pub fn records(&self, window: u64) -> Vec<Record> {
+    /// are `missing`, with why. Each carries the window's roster, listed while the network
+    /// was at `network_window`.
+    pub fn records(&self, window: u64, network_window: u64) -> Vec<Record> {
         let base = |uid: u16, hotkey: &str, stake: f64| {
             let mut r = Record::new(window, uid);
             r.hotkey = (!hotkey.is_empty()).then(|| hotkey.to_string());
@@ -222,6 +223,10 @@ impl NetworkFile {
             }))
             .collect();
         out.sort_by_key(|r| r.uid);
+        let roster = crate::record::Roster::of(out.iter().map(|r| r.uid), network_window);
+        for r in &mut out {
+            r.roster = Some(roster.clone());
+        }
         out
     }
 }

@@ -79,6 +79,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 report.windows.len(),
                 report.uniform_loss,
                 args.dir.display()
+            ))?;
+            out.text(&format!(
+                "the demo ran with {}; to run its last window again by hand:\n  {}",
+                report.config_file.display(),
+                report.reproduce
             ))
         }
         Format::Json | Format::Jsonl => out.value(&report),

@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let network = chain.network(window)?;
     let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
-    for r in network.records(window) {
+    for r in network.records(window, chain.current_window()?) {
         out.write(&r)?;
     }
     let _stdout = out.finish()?;

@@ -20,6 +20,38 @@ pub enum Command {
     Weights(WeightsArgs),
     /// Every peer's current figures
     Peers(Common),
+    /// A window's records as `rate` applied them, to compare, re-run or audit it
+    Records(RecordsArgs),
+    /// Undo the applied windows from W on (ratings, history, weights, pending submissions), so
+    /// that a damaged window can be rated again; then rate W and the windows after it in order
+    Forget(ForgetArgs),
+    /// Write a consistent copy of the state to FILE, safe while validators run
+    Backup(BackupArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RecordsArgs {
+    #[arg(long)]
+    window: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ForgetArgs {
+    /// The first window to undo; every applied window after it goes too
+    #[arg(long)]
+    window: u64,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// Where the copy goes (replaced whole if it exists)
+    file: PathBuf,
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,6 +166,49 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
         Command::Peers(c) => {
             let state = open(ctx, &c)?;
             ctx.output().items(state.read().peers()?.into_values())?;
+        }
+        Command::Records(a) => {
+            let state = open(ctx, &a.common)?;
+            anyhow::ensure!(
+                state.read().applied(a.window)?,
+                "window {} has not been applied to {}",
+                a.window,
+                state.path().display()
+            );
+            let records = state.read().history(a.window)?;
+            let mut out = ctx.output().records();
+            for r in &records {
+                out.write(r)?;
+            }
+            let _stdout = out.finish()?;
+        }
+        Command::Forget(a) => {
+            let mut state = open(ctx, &a.common)?;
+            let tx = state.begin()?;
+            let forgotten = tx.forget(a.window)?;
+            tx.commit()?;
+            let windows = &forgotten.windows;
+            ctx.ui.info(format!(
+                "forgot windows {:?} in {}: rate window {} and the ones after it again, in order",
+                windows,
+                state.path().display(),
+                a.window
+            ));
+            if !forgotten.on_chain.is_empty() {
+                ctx.ui.warn(format!(
+                    "the weights of windows {:?} had already gone to the chain; they stay there and are not sent again",
+                    forgotten.on_chain
+                ));
+            }
+        }
+        Command::Backup(a) => {
+            let state = open(ctx, &a.common)?;
+            state.backup(&a.file)?;
+            ctx.ui.info(format!(
+                "copied {} to {}",
+                state.path().display(),
+                a.file.display()
+            ));
         }
     }
     Ok(())

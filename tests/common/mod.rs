@@ -160,6 +160,17 @@ pub fn tiny_net() -> (tempfile::TempDir, gauntlet::config::Config) {
     (dir, cfg)
 }
 
+/// Gives records of one window the roster `gauntlet peers` gives them, as listed once the
+/// window had begun.
+pub fn listed(mut records: Vec<gauntlet::record::Record>) -> Vec<gauntlet::record::Record> {
+    let window = records.first().map_or(0, |r| r.window);
+    let roster = gauntlet::record::Roster::of(records.iter().map(|r| r.uid), window);
+    for r in &mut records {
+        r.roster = Some(roster.clone());
+    }
+    records
+}
+
 /// A record as `evaluate` leaves it: uploaded, in sync (`sync`), with LossScore `score` and
 /// the indicator `indicator`.
 pub fn evaluated_record(

@@ -198,7 +198,11 @@ fn volumes(port: u16) -> Option<usize> {
         .flatten()
         .flat_map(|dc| dc["Racks"].as_array().into_iter().flatten())
         .flat_map(|rack| rack["DataNodes"].as_array().into_iter().flatten());
-    Some(nodes.map(|n| n["Volumes"].as_u64().unwrap_or(0) as usize).sum())
+    Some(
+        nodes
+            .map(|n| n["Volumes"].as_u64().unwrap_or(0) as usize)
+            .sum(),
+    )
 }
 
 /// A bucket entry of the network file for this server.

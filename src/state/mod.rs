@@ -7,6 +7,10 @@
 //! limit, then says who holds the lock), a crash leaves the previous state, and a window is
 //! applied at most once. The schema is versioned (`PRAGMA user_version`) with migrations.
 
+mod undo;
+
+pub use undo::{Forgotten, UNDO_WINDOWS};
+
 use crate::score::openskill::Rating;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -92,6 +96,14 @@ ALTER TABLE submissions_v3 RENAME TO submissions;
     // its recent misses (JSON, `PeerHistory`).
     r#"
 ALTER TABLE peers ADD COLUMN history TEXT;
+"#,
+    // What every peer was before each recent window was applied, so that `state forget` can
+    // undo windows (`undo.rs`).
+    r#"
+CREATE TABLE snapshots (
+    window INTEGER PRIMARY KEY,
+    peers TEXT NOT NULL
+);
 "#,
 ];
 
@@ -360,6 +372,16 @@ impl Reader<'_> {
             .into_iter()
             .map(|p| (p.uid, p))
             .collect())
+    }
+
+    /// The latest window this state applied, if any.
+    pub fn last_applied(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(window) FROM windows", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })?
+            .map(|w| w as u64))
     }
 
     /// The first window this state applied, if any.
