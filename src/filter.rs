@@ -3,17 +3,20 @@
 //! In order, for each record still `ok` with a fetched object:
 //! 1. `early` / `late`: the upload time against the put window of its window, which opens at
 //!    the start of the next window and lasts `time_window_delta_seconds`;
-//! 2. `malformed`: every check of the wire reader, with its reason;
+//! 2. `malformed`: every check of the wire reader, with its reason; `misassigned`: a receipt
+//!    naming other pages, rows or batches than this validator computes (`data::receipt`);
 //! 3. `desynced`: the peer's sync slice against the validator's model for the window — the
 //!    steps behind (mean, median or IQM), the sync score, and a slash threshold.
 
 use crate::chain::{local::parse_time, Clock};
 use crate::codec::Layout;
 use crate::config::Config;
+use crate::data::{Dataset, PageAssigner};
 use crate::model::checkpoint;
 use crate::peer::{self, Checkpoints};
 use crate::record::{Record, Status, SyncInfo};
 use crate::score::sync::{steps_behind, SyncDivisor};
+use crate::wire::gradient::Receipt;
 use crate::wire::{self, gradient, SyncSlice};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
@@ -30,6 +33,10 @@ pub struct Filter<'a> {
     validator: HashMap<u64, Vec<Tensor>>,
     /// Per window, the moving average of the validator's step sizes (`sync_divisor: ema`).
     step_emas: HashMap<u64, Option<Vec<Tensor>>>,
+    /// The validator's data and page assignment, opened at the first receipt to check.
+    assignment: Option<(Dataset, PageAssigner)>,
+    /// Receipts checked, and how many of them disagreed.
+    receipts: (usize, usize),
 }
 
 impl<'a> Filter<'a> {
@@ -43,6 +50,8 @@ impl<'a> Filter<'a> {
             layouts,
             validator: HashMap::new(),
             step_emas: HashMap::new(),
+            assignment: None,
+            receipts: (0, 0),
         })
     }
 
@@ -74,11 +83,54 @@ impl<'a> Filter<'a> {
             uid: Some(r.uid),
         };
         let checked = wire::cache::load(Path::new(path), object.sha256.as_deref(), &expect)?;
-        if let Err(reject) = checked {
-            r.fail(Status::Malformed, reject.reason());
+        let gradient = match checked {
+            Ok(g) => g,
+            Err(reject) => {
+                r.fail(Status::Malformed, reject.reason());
+                return Ok(());
+            }
+        };
+        if let Some(why) = self.receipt(r, &gradient.meta.receipt)? {
+            r.fail(Status::Misassigned, why);
             return Ok(());
         }
         self.sync(r)
+    }
+
+    /// Why a peer's receipt disagrees with this validator's assignment, if it does.
+    fn receipt(&mut self, r: &Record, receipt: &Receipt) -> Result<Option<String>> {
+        if receipt.pages.is_empty() {
+            return Ok(None);
+        }
+        if self.assignment.is_none() {
+            let data = Dataset::configured(self.cfg)
+                .context("filter checks the peers' receipts against this validator's pages")?;
+            let assigner = PageAssigner::configured(self.cfg, &data)?;
+            self.assignment = Some((data, assigner));
+        }
+        let (data, assigner) = self.assignment.as_ref().expect("opened just above");
+        let why = crate::data::receipt::disagreement(
+            receipt,
+            assigner,
+            data,
+            &self.cfg.hparams,
+            r.uid,
+            r.window,
+        );
+        self.receipts.0 += 1;
+        self.receipts.1 += usize::from(why.is_some());
+        Ok(why)
+    }
+
+    /// A warning for the operator when most receipts disagree with this validator's own
+    /// assignment: then its settings, not the peers, are the likelier cause.
+    pub fn warning(&self) -> Option<String> {
+        let (checked, disagreeing) = self.receipts;
+        (disagreeing > 0 && 2 * disagreeing >= checked).then(|| {
+            format!(
+                "{disagreeing} of {checked} peers' receipts disagree with this validator's page assignment (status misassigned): check the settings their reasons name against the network's before trusting this window's scores"
+            )
+        })
     }
 
     /// `Some((early?, reason))` when the upload missed its put window.

@@ -3,9 +3,9 @@
 //!
 //! Per record of the window, in order:
 //! * evaluated (`ok` with `eval`): BMA ← (1 − α)·BMA + α·indicator; sync ← the record's score;
-//! * `missing`, `early`, `late`, `unreachable`, `too_large`: final and BMA × missing_slash
-//!   (or by the run of misses, `missing_slash_escalation`; half the remembered windows
-//!   missed bars the peer: `score::penalties`);
+//! * `missing`, `early`, `late`, `unreachable`, `too_large`, `misassigned`: final and BMA ×
+//!   missing_slash (or by the run of misses, `missing_slash_escalation`; half the remembered
+//!   windows missed bars the peer: `score::penalties`);
 //! * `desynced`: final and BMA × sync_slash;  `malformed`: final → 0;
 //! * `duplicate` (dedupe): final and BMA × idx_overlap_slash ("high"), a full reset ("max"),
 //!   or a reset and a bar of naughty_windows from evaluation ("mega");
@@ -152,6 +152,7 @@ pub fn rate(
                 | Status::Late
                 | Status::Unreachable
                 | Status::TooLarge
+                | Status::Misassigned
                 | Status::Malformed
         );
         if no_upload {
@@ -176,7 +177,8 @@ pub fn rate(
                 | Status::Early
                 | Status::Late
                 | Status::Unreachable
-                | Status::TooLarge,
+                | Status::TooLarge
+                | Status::Misassigned,
                 _,
             ) => {
                 penalties::missed(p, window, h);

@@ -168,6 +168,9 @@ pub enum Status {
     Unreachable,
     Desynced,
     Duplicate,
+    /// Its receipt names other pages, rows or batches than the validator computes for it
+    /// (`filter`): the two run with different settings, named in the reason.
+    Misassigned,
     /// Not chosen for evaluation this window (`select`): no slash, no score.
     NotSelected,
     /// Chosen, but the chain's window changed before its evaluation was reached
@@ -177,7 +180,7 @@ pub enum Status {
 }
 
 impl Status {
-    const NAMED: [(Status, &'static str); 11] = [
+    const NAMED: [(Status, &'static str); 12] = [
         (Status::Ok, "ok"),
         (Status::Missing, "missing"),
         (Status::Early, "early"),
@@ -187,6 +190,7 @@ impl Status {
         (Status::Unreachable, "unreachable"),
         (Status::Desynced, "desynced"),
         (Status::Duplicate, "duplicate"),
+        (Status::Misassigned, "misassigned"),
         (Status::NotSelected, "not_selected"),
         (Status::NotEvaluated, "not_evaluated"),
     ];

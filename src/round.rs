@@ -275,7 +275,10 @@ impl Round<'_> {
                     filter.apply(r)?;
                 }
                 let ok = records.iter().filter(|r| r.status.is_ok()).count();
-                format!("{ok} passed")
+                match filter.warning() {
+                    Some(warning) => format!("{ok} passed; {warning}"),
+                    None => format!("{ok} passed"),
+                }
             }
             Stage::Dedupe => {
                 let compared = crate::dedupe::run(cfg, records)?;

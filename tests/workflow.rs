@@ -466,6 +466,38 @@ fn a_round_by_hand_gives_the_demos_records_and_damaged_windows_are_undone() {
         );
     }
 
+    // A validator whose settings differ from the peers' is told so by their receipts.
+    for (key, value) in [
+        ("hparams.rows_per_page", "8"),
+        ("hparams.batch_size", "8"),
+        ("hparams.pages_per_window", "3"),
+        ("data.assignment_key", "another-network"),
+    ] {
+        let line = format!(
+            "gauntlet peers --window 3 | gauntlet fetch | gauntlet filter --checkpoints checkpoints --set {key}={value}"
+        );
+        let out = sh(&net, &line);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let misassigned: Vec<Record> = common::records(&out)
+            .into_iter()
+            .filter(|r| r.status == gauntlet::record::Status::Misassigned)
+            .collect();
+        assert!(misassigned.len() >= 10, "{key}: {misassigned:?}");
+        for r in &misassigned {
+            assert!(
+                r.reason.as_ref().unwrap().contains(key),
+                "{key}: {:?}",
+                r.reason
+            );
+        }
+        assert!(
+            common::stderr(&out)
+                .contains("receipts disagree with this validator's page assignment"),
+            "{}",
+            common::stderr(&out)
+        );
+    }
+
     // A consistent copy, then windows undone and refused on it.
     ok(gauntlet(&net).args(["state", "backup", "copy.db"]));
     let figures = |state: &str| {

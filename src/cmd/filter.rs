@@ -35,6 +35,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         filter.apply(&mut r)?;
         out.write(&r)?;
     }
+    if let Some(warning) = filter.warning() {
+        ctx.ui.warn(warning);
+    }
     let _stdout = out.finish()?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod pack;
 pub mod pages;
+pub mod receipt;
 pub mod shards;
 pub mod tokenizer;
 

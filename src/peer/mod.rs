@@ -229,8 +229,11 @@ pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {
         batches.truncate(n.max(1));
     }
     let tokens = batches.iter().map(|b| b.numel() as u64).sum();
+    // The receipt names the assigned pages whatever was trained on: a rational peer training
+    // elsewhere would not confess it (the validator checks receipts, `data::receipt`); the
+    // evaluation is what catches it.
     let receipt = Receipt {
-        pages: pages.clone(),
+        pages: own.clone(),
         batches: batches.len() as u64,
         tokens,
     };
