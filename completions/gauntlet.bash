@@ -396,7 +396,7 @@ _gauntlet() {
             return 0
             ;;
         gauntlet__subcmd__commit)
-            opts="-q -v -h -V --state --network --netuid --wallet-name --wallet-hotkey --wallet-path --version-key --dry-run --config --set --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --state --network --netuid --wallet-name --wallet-hotkey --wallet-path --version-key --dry-run --hotkey-ss58 --config --set --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +427,10 @@ _gauntlet() {
                     return 0
                     ;;
                 --version-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hotkey-ss58)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

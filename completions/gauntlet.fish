@@ -290,6 +290,7 @@ complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l wallet-name
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l wallet-hotkey -d 'The hotkey that signs [default: chain.wallet_hotkey]' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l wallet-path -d 'The wallets folder [default: chain.wallet_path]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l version-key -d 'The weights\' version key [default: chain.version_key, else the subnet\'s]' -r
+complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l hotkey-ss58 -d 'With --dry-run: the validator\'s hotkey by its ss58 address, where its wallet is not on this machine (nothing can be signed with it)' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l config -d 'YAML config file [default: ./gauntlet.yaml, then ~/.config/gauntlet/config.yaml]' -r -F
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l set -d 'Override one config key (repeatable), e.g. --set hparams.openskill_beta=7' -r
 complete -c gauntlet -n "__fish_gauntlet_using_subcommand commit" -l format -d 'Output format: auto is a table on a terminal and JSON lines on a pipe' -r -f -a "auto\t''

@@ -183,6 +183,20 @@ fn replay_commit(
     edit_state: &dyn Fn(&Path),
     edit_recording: &dyn Fn(&mut Value),
 ) -> CommitRun {
+    replay_commit_as(name, edit_state, edit_recording, &|args, _| args)
+}
+
+/// Changes a recorded command's arguments, given them and the recorded validator's stand-in.
+type EditArgs<'a> = &'a dyn Fn(Vec<String>, &[u8; 32]) -> Vec<String>;
+
+/// As `replay_commit`, with the recorded command's arguments changed by `edit_args` (given
+/// them and the account that stands for the recorded validator).
+fn replay_commit_as(
+    name: &str,
+    edit_state: &dyn Fn(&Path),
+    edit_recording: &dyn Fn(&mut Value),
+    edit_args: EditArgs,
+) -> CommitRun {
     let expect = expect(name);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -198,7 +212,7 @@ fn replay_commit(
         edit_recording,
     );
     let out = gauntlet(d)
-        .args(command_args(&expect, &replay.url))
+        .args(edit_args(command_args(&expect, &replay.url), &signer))
         .output()
         .unwrap();
     let seen = replay.seen();
@@ -322,6 +336,35 @@ fn a_dry_run_and_a_rate_limited_run_send_nothing_and_say_why() {
         run.stderr
     );
     assert_eq!(run.window(100).status, "pending");
+
+    // Without the wallet, by the hotkey's address: the same call, and nothing sent.
+    let no_wallet = |state: &Path| {
+        std::fs::remove_dir_all(state.parent().unwrap().join(".bittensor")).unwrap();
+    };
+    let by_address = replay_commit_as("commit-dry-run", &no_wallet, &|_| {}, &|args, signer| {
+        let mut out = Vec::new();
+        let mut it = args.into_iter();
+        while let Some(a) = it.next() {
+            if a.starts_with("--wallet-") {
+                it.next();
+            } else {
+                out.push(a);
+            }
+        }
+        out.push("--hotkey-ss58".into());
+        out.push(gauntlet::chain::subtensor::ss58(signer));
+        out
+    });
+    assert!(by_address.success, "{}", by_address.stderr);
+    assert!(by_address.submitted.is_empty());
+    assert!(
+        by_address
+            .stderr
+            .contains(&format!("call data {}", want.as_str().unwrap())),
+        "{}",
+        by_address.stderr
+    );
+    assert_eq!(by_address.window(100).status, "pending");
 
     // LastUpdate 17 + WeightsSetRateLimit 20: the chain takes it in block 37 at the earliest,
     // so it can be sent at the head #36; the head is #18.

@@ -609,8 +609,11 @@ impl super::Chain for SubtensorChain {
     }
 
     fn submit(&self, call: &Call, signer: Option<&super::wallet::Hotkey>) -> Result<Included> {
-        self.chain
-            .submit(call, &needs_hotkey(signer)?.keypair, self.finalization_wait)
+        self.chain.submit(
+            call,
+            needs_hotkey(signer)?.keypair()?,
+            self.finalization_wait,
+        )
     }
 }
 

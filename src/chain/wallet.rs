@@ -44,9 +44,10 @@ struct KeyFile {
     ss58_address: Option<String>,
 }
 
-/// A loaded hotkey: the keypair and its ss58 address (prefix 42).
+/// A validator's hotkey: its ss58 address (prefix 42) and account, and the keypair where it
+/// was loaded from a wallet (a hotkey known by its address only can be shown, not sign).
 pub struct Hotkey {
-    pub keypair: Keypair,
+    keypair: Option<Keypair>,
     pub ss58: String,
     pub account: [u8; 32],
 }
@@ -58,6 +59,29 @@ impl std::fmt::Debug for Hotkey {
 }
 
 impl Hotkey {
+    /// A hotkey known by its ss58 address only: enough to read its weight rules and show the
+    /// calls it would send (`commit --dry-run`), not to sign them.
+    pub fn address(ss58: &str) -> Result<Hotkey> {
+        let account: subxt::utils::AccountId32 = ss58
+            .parse()
+            .map_err(|_| crate::error::UsageError(format!("{ss58:?} is not an ss58 address")))?;
+        Ok(Hotkey {
+            keypair: None,
+            ss58: account.to_string(),
+            account: account.0,
+        })
+    }
+
+    /// The keypair that signs, where this hotkey was loaded from a wallet.
+    pub fn keypair(&self) -> Result<&Keypair> {
+        self.keypair.as_ref().with_context(|| {
+            format!(
+                "the hotkey {} is known by its address only and cannot sign: give --wallet-name and --wallet-hotkey",
+                self.ss58
+            )
+        })
+    }
+
     pub fn load(wallet: &WalletRef) -> Result<Hotkey> {
         Hotkey::from_file(&wallet.hotkey_file())
     }
@@ -123,7 +147,7 @@ impl Hotkey {
             );
         }
         Ok(Hotkey {
-            keypair,
+            keypair: Some(keypair),
             ss58,
             account,
         })

@@ -2,6 +2,7 @@
 
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
+use gauntlet::chain::wallet::Hotkey;
 use gauntlet::commit::{commit, Options};
 use gauntlet::record::{RecordReader, RecordWriter};
 use gauntlet::state::State;
@@ -40,6 +41,10 @@ pub struct Args {
     /// Print each call and its encoded bytes instead of sending it; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: the validator's hotkey by its ss58 address, where its wallet is not on
+    /// this machine (nothing can be signed with it)
+    #[arg(long, value_name = "SS58", requires = "dry_run", conflicts_with_all = ["wallet_name", "wallet_hotkey", "wallet_path"])]
+    hotkey_ss58: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -52,7 +57,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
         None => Vec::new(),
     };
     let source = args.chain.source(cfg);
-    let signer = args.wallet.signer(cfg, &source)?;
+    let signer = match &args.hotkey_ss58 {
+        Some(address) => Some(Hotkey::address(address)?),
+        None => args.wallet.signer(cfg, &source).map_err(|e| {
+            if args.dry_run {
+                e.context("a dry run without the wallet can name the validator's hotkey by its address instead: --hotkey-ss58 5…")
+            } else {
+                e
+            }
+        })?,
+    };
     let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
     let mut state = State::open_existing(&path, gauntlet::chain::seconds(cfg.state.wait_seconds))?;
     let chain = source.open(cfg)?;
