@@ -29,7 +29,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let state = State::open_existing(
+    let state = State::open_read_only(
         args.state.as_ref().unwrap_or(&cfg.state.path),
         Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
     )?;

@@ -84,20 +84,24 @@ struct Exported {
     ordinal: f64,
 }
 
-/// The state, which must exist: `export`, `weights` and `peers` read it, and a typo in the
-/// path must not look like an empty state (nor leave a new file behind).
-fn open(ctx: &Ctx, c: &Common) -> Result<State> {
+/// The state, which must exist: a typo in the path must not look like an empty state (nor
+/// leave a new file behind). Read-only but for `forget`, the one subcommand here that changes
+/// it.
+fn open(ctx: &Ctx, c: &Common, write: bool) -> Result<State> {
     let cfg = ctx.config();
-    State::open_existing(
-        c.state.as_ref().unwrap_or(&cfg.state.path),
-        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
-    )
+    let path = c.state.as_ref().unwrap_or(&cfg.state.path);
+    let wait = Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0));
+    if write {
+        State::open_existing(path, wait)
+    } else {
+        State::open_read_only(path, wait)
+    }
 }
 
 pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
     match cmd {
         Command::Export(c) => {
-            let state = open(ctx, &c)?;
+            let state = open(ctx, &c, false)?;
             let out: BTreeMap<String, Exported> = state
                 .read()
                 .peers()?
@@ -158,17 +162,17 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             ctx.ui.info(format!("imported {} ratings", ratings.len()));
         }
         Command::Weights(a) => {
-            let state = open(ctx, &a.common)?;
+            let state = open(ctx, &a.common, false)?;
             let (window, weights) = state.read().weights(a.window)?;
             let out = serde_json::json!({"window": window, "weights": weights.iter().map(|(u, w)| serde_json::json!({"uid": u, "weight": w})).collect::<Vec<_>>()});
             ctx.output().value(&out)?;
         }
         Command::Peers(c) => {
-            let state = open(ctx, &c)?;
+            let state = open(ctx, &c, false)?;
             ctx.output().items(state.read().peers()?.into_values())?;
         }
         Command::Records(a) => {
-            let state = open(ctx, &a.common)?;
+            let state = open(ctx, &a.common, false)?;
             anyhow::ensure!(
                 state.read().applied(a.window)?,
                 "window {} has not been applied to {}",
@@ -183,7 +187,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             let _stdout = out.finish()?;
         }
         Command::Forget(a) => {
-            let mut state = open(ctx, &a.common)?;
+            let mut state = open(ctx, &a.common, true)?;
             let tx = state.begin()?;
             let forgotten = tx.forget(a.window)?;
             tx.commit()?;
@@ -202,7 +206,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             }
         }
         Command::Backup(a) => {
-            let state = open(ctx, &a.common)?;
+            let state = open(ctx, &a.common, false)?;
             state.backup(&a.file)?;
             ctx.ui.info(format!(
                 "copied {} to {}",

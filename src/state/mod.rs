@@ -263,6 +263,25 @@ impl State {
         Self::with(conn, path, wait).map_err(|e| damaged(path, e))
     }
 
+    /// Opens an existing state for reading only (`state export`, `audit`, …): nothing this
+    /// connection does can change it. A state of an older schema is upgraded first.
+    pub fn open_read_only(path: &Path, wait: Duration) -> Result<State> {
+        use rusqlite::OpenFlags;
+        let current = State::open_existing(path, wait)?;
+        drop(current);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open the state database {}", path.display()))?;
+        conn.busy_timeout(wait)?;
+        Ok(State {
+            conn,
+            path: path.to_path_buf(),
+            wait,
+        })
+    }
+
     fn with(conn: Connection, path: &Path, wait: Duration) -> Result<State> {
         conn.busy_timeout(wait)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
