@@ -9,12 +9,13 @@
 
 mod common;
 
-use gauntlet::chain::ledger::LocalChain;
+use gauntlet::chain::Source;
 use gauntlet::config::{LoadedConfig, LOCAL_DEFAULTS};
 use gauntlet::demo::Net;
 use gauntlet::model::{self, Model};
 use gauntlet::peer::{Behaviour, Checkpoints};
-use gauntlet::round::{Round, Stage};
+use gauntlet::round::{self, Stage};
+use gauntlet::stage::Context;
 use gauntlet::wire::{cache, gradient};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -44,17 +45,19 @@ fn main() {
     );
     let stages = [
         Stage::Peers,
-        Stage::Fetch,
+        Stage::Fetch { stats: None },
         Stage::Filter,
         Stage::Dedupe,
-        Stage::Evaluate { device: None },
-        Stage::Rate,
+        Stage::Evaluate {
+            device: None,
+            shard: None,
+        },
+        Stage::Rate { force: false },
         Stage::Aggregate {
             sync_store: None,
             uid: 0,
         },
     ];
-    let chain = LocalChain::open(&net.cfg.network.file).unwrap();
     let mut results = Vec::new();
     for (pass, cached) in [("every stage decodes", false), ("decoded once", true)] {
         cache::bypass(!cached);
@@ -63,29 +66,18 @@ fn main() {
         std::fs::create_dir_all(&ckpts).unwrap();
         let first = gauntlet::model::checkpoint::window_file(0);
         std::fs::copy(net.checkpoints().join(&first), ckpts.join(&first)).unwrap();
-        let round = Round {
-            cfg: &net.cfg,
-            chain: &chain,
-            checkpoints: ckpts,
-            state: dir.path().join(format!("state-{cached}.db")),
-            signer: None,
-            netuid: 0,
-            keep: None,
-        };
+        let mut ctx = Context::new(&net.cfg, Source::File(net.cfg.network.file.clone()));
+        ctx.checkpoints = Some(Checkpoints::Folder(ckpts));
+        ctx.state = dir.path().join(format!("state-{cached}.db"));
         let before = cache::DECODES.load(Ordering::Relaxed);
-        let times = std::cell::RefCell::new(Vec::new());
-        let mark = std::cell::Cell::new(Instant::now());
-        let outcome = round
-            .run(0, &stages, &|note| {
-                let name = note.split(':').next().unwrap_or("").to_string();
-                times
-                    .borrow_mut()
-                    .push((name, mark.get().elapsed().as_secs_f64()));
-                mark.set(Instant::now());
-            })
-            .unwrap();
+        let outcome = round::run(&ctx, 0, &stages, None, &|_| {}).unwrap();
         let decodes = cache::DECODES.load(Ordering::Relaxed) - before;
-        results.push((pass, times.into_inner(), decodes, outcome.records));
+        let times: Vec<(String, f64)> = outcome
+            .times
+            .iter()
+            .map(|(name, t)| (name.to_string(), t.as_secs_f64()))
+            .collect();
+        results.push((pass, times, decodes, outcome.records));
     }
     cache::bypass(false);
 

@@ -10,14 +10,15 @@
 //! a demo killed mid-window and started again resumes at that window without losing or
 //! double-counting anything.
 
-use crate::chain::ledger::LocalChain;
 use crate::chain::local::{format_time, BucketSpec, Clock, NetworkFile, PeerEntry};
+use crate::chain::Source;
 use crate::config::Config;
 use crate::data::pack::{self, DocSplit};
 use crate::data::{Dataset, Tokenizer};
 use crate::model::{self, checkpoint, Model};
 use crate::peer::{Behaviour, Checkpoints, Job};
-use crate::round::{Outcome, Round, Stage, Workflow};
+use crate::round::{Outcome, Workflow};
+use crate::stage::{self, Stage};
 use crate::state::State;
 use crate::store::LocalStore;
 use crate::ui::Ui;
@@ -326,12 +327,18 @@ impl Net {
             keep: None,
             stages: vec![
                 Stage::Peers,
-                Stage::Fetch,
+                Stage::Fetch { stats: None },
                 Stage::Filter,
                 Stage::Dedupe,
-                Stage::Evaluate { device: None },
-                Stage::Rate,
-                Stage::Commit { dry_run: false },
+                Stage::Evaluate {
+                    device: None,
+                    shard: None,
+                },
+                Stage::Rate { force: false },
+                Stage::Commit {
+                    dry_run: false,
+                    version_key: None,
+                },
                 Stage::Aggregate {
                     sync_store: Some(self.dir.join("validator")),
                     uid: 0,
@@ -342,18 +349,10 @@ impl Net {
 
     /// The validator's round of window `w`, in process, committing to the local ledger.
     pub fn validate(&self, w: u64, progress: &dyn Fn(&str)) -> Result<Outcome> {
-        let chain = LocalChain::open(&self.cfg.network.file)?;
         let workflow = self.workflow();
-        let round = Round {
-            cfg: &self.cfg,
-            chain: &chain,
-            checkpoints: workflow.checkpoints.clone(),
-            state: self.cfg.state.path.clone(),
-            signer: None,
-            netuid: self.cfg.chain.netuid,
-            keep: None,
-        };
-        round.run(w, &workflow.stages, progress)
+        let mut ctx = stage::Context::new(&self.cfg, Source::File(self.cfg.network.file.clone()));
+        ctx.checkpoints = Some(Checkpoints::Folder(workflow.checkpoints));
+        crate::round::run(&ctx, w, &workflow.stages, None, progress)
     }
 }
 

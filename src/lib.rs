@@ -28,6 +28,7 @@ pub mod round;
 pub mod score;
 pub mod secret;
 pub mod select;
+pub mod stage;
 pub mod state;
 pub mod store;
 pub mod tensor_io;

@@ -262,10 +262,22 @@ fn peers_against_the_real_runtime_prints_the_recorded_records() {
         .output()
         .unwrap();
     assert!(out.status.success(), "peers: {}", stderr(&out));
-    let printed: Vec<Value> = stdout(&out)
+    let mut printed: Vec<Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // The roster came after the recording: each record carries the same one, of the uids
+    // printed, listed while the runtime was in a window at or after the one listed.
+    let rosters: Vec<Value> = printed
+        .iter_mut()
+        .map(|r| r.as_object_mut().unwrap().remove("roster").unwrap())
+        .collect();
+    let roster: gauntlet::record::Roster = serde_json::from_value(rosters[0].clone()).unwrap();
+    assert!(rosters.iter().all(|r| *r == rosters[0]));
+    let uids = printed.iter().map(|r| r["uid"].as_u64().unwrap() as u16);
+    let listed = gauntlet::record::Roster::of(uids, roster.network_window);
+    assert_eq!(roster, listed);
+    assert!(roster.network_window >= printed[0]["window"].as_u64().unwrap());
     let recorded = expect["printed_recorded"].as_array().unwrap();
     assert_eq!(printed.len(), recorded.len());
     for (got, want) in printed.iter().zip(recorded) {

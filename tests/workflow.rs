@@ -346,7 +346,7 @@ fn a_demo_killed_mid_window_resumes_without_losing_or_double_counting() {
     let net = tmp.path().join("net");
     assert!(
         seen.iter()
-            .any(|l| l.starts_with("window 1: rate: applied")),
+            .any(|l| l.starts_with("window 1: rate: window 1 applied")),
         "the demo never rated window 1:\n{}",
         seen.join("\n")
     );

@@ -1,10 +1,10 @@
 //! `gauntlet aggregate`: the outer step, from the top peers' pseudo-gradients to the next
 //! window's checkpoint.
 
-use crate::cli::Ctx;
+use crate::cli::{ChainArgs, Ctx};
 use anyhow::Result;
-use gauntlet::record::RecordReader;
-use gauntlet::store::{LocalStore, Store};
+use gauntlet::peer::Checkpoints;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 
 /// Apply the top-G peers' combined update to the validator's model; records pass through
@@ -34,42 +34,12 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let store = args
-        .sync_store
-        .as_deref()
-        .map(LocalStore::open)
-        .transpose()?;
-    let sync_to = store.as_ref().map(|s| (s as &dyn Store, args.uid));
-    let report = gauntlet::aggregate::aggregate(cfg, &records, &args.checkpoints, sync_to)?;
-    for (uid, why) in &report.skipped {
-        ctx.ui.warn(format!("aggregate: uid {uid} left out: {why}"));
-    }
-    if report.applied {
-        ctx.ui.info(format!(
-            "aggregate: window {}: {} peers ({:?}) at lr {:.3e} -> {}",
-            report.window,
-            report.peers.len(),
-            report.peers,
-            report.lr,
-            report.checkpoint.display()
-        ));
-    } else if report.checkpoint.exists() {
-        ctx.ui.info(format!(
-            "aggregate: {} already exists; window {}'s step was taken, nothing changed",
-            report.checkpoint.display(),
-            report.window
-        ));
-    } else {
-        ctx.ui.info(format!(
-            "aggregate: window {}: no peer with a positive weight and a readable file; the model stays",
-            report.window
-        ));
-    }
-    let mut out = ctx.output().records();
-    for r in &records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let records = super::read_records(args.input.as_deref())?;
+    let mut context = Context::new(cfg, ChainArgs::default().source(cfg));
+    context.checkpoints = Some(Checkpoints::Folder(args.checkpoints));
+    let stage = Stage::Aggregate {
+        sync_store: args.sync_store,
+        uid: args.uid,
+    };
+    super::run_stage(ctx, &context, &stage, super::window_of(&records), records)
 }

@@ -3,9 +3,7 @@
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
 use gauntlet::chain::wallet::Hotkey;
-use gauntlet::commit::{commit, Options};
-use gauntlet::record::{RecordReader, RecordWriter};
-use gauntlet::state::State;
+use gauntlet::stage::{Context, Stage};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -50,10 +48,8 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let records = match &args.input {
-        Some(p) => RecordReader::open(Some(p))?.collect::<Result<Vec<_>>>()?,
-        None if !std::io::stdin().is_terminal() => {
-            RecordReader::open(None)?.collect::<Result<Vec<_>>>()?
-        }
+        Some(p) => super::read_records(Some(p))?,
+        None if !std::io::stdin().is_terminal() => super::read_records(None)?,
         None => Vec::new(),
     };
     let source = args.chain.source(cfg);
@@ -67,44 +63,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             }
         })?,
     };
-    let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
-    let mut state = State::open_existing(&path, gauntlet::chain::seconds(cfg.state.wait_seconds))?;
-    let chain = source.open(cfg)?;
-    let opts = Options {
-        netuid: args.chain.netuid.unwrap_or(cfg.chain.netuid),
-        version_key: args.version_key.or(cfg.chain.version_key),
+    let mut context = Context::new(cfg, source);
+    if let Some(path) = args.state {
+        context.state = path;
+    }
+    context.signer = signer.as_ref();
+    context.netuid = args.chain.netuid.unwrap_or(cfg.chain.netuid);
+    let stage = Stage::Commit {
         dry_run: args.dry_run,
-        block_seconds: cfg.chain.block_seconds,
+        version_key: args.version_key,
     };
-    let outcomes = commit(&mut state, chain.as_ref(), signer.as_ref(), &opts)?;
-    if outcomes.is_empty() {
-        ctx.ui.info("commit: no weights pending");
-    }
-    for o in &outcomes {
-        let mut line = format!("commit: window {}: {}: {}", o.window, o.action, o.detail);
-        if let Some(data) = &o.call_data {
-            line.push_str(&format!("\n  call data {data}"));
-        }
-        if o.failed() {
-            ctx.ui.warn(line);
-        } else if args.dry_run {
-            // A dry run's whole point is this output: print it even with --quiet.
-            eprintln!("{line}");
-        } else {
-            ctx.ui.info(line);
-        }
-    }
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
-    for r in &records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    if outcomes.iter().any(|o| o.failed()) {
-        anyhow::bail!(
-            "weights could not be sent to {}; they stay pending in {} and the next `gauntlet commit` retries them",
-            chain.describe(),
-            path.display()
-        );
-    }
-    Ok(())
+    super::run_stage(ctx, &context, &stage, super::window_of(&records), records)
 }

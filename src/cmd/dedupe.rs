@@ -1,9 +1,8 @@
 //! `gauntlet dedupe`: peers that copied another peer's upload of the same window.
 
-use crate::cli::Ctx;
+use crate::cli::{ChainArgs, Ctx};
 use anyhow::Result;
-use gauntlet::dedupe;
-use gauntlet::record::{RecordReader, Status};
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 
 /// Mark peers whose upload copies another's of the same window (the later uploader is blamed)
@@ -21,19 +20,8 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let mut records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let compared = dedupe::run(cfg, &mut records)?;
-    let copies = records
-        .iter()
-        .filter(|r| r.status == Status::Duplicate)
-        .count();
-    ctx.ui.info(format!(
-        "dedupe: {compared} peers compared, {copies} copies"
-    ));
-    let mut out = ctx.output().records();
-    for r in &records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let records = super::read_records(args.input.as_deref())?;
+    let context = Context::new(cfg, ChainArgs::default().source(cfg));
+    let window = super::window_of(&records);
+    super::run_stage(ctx, &context, &Stage::Dedupe, window, records)
 }

@@ -2,8 +2,8 @@
 
 use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
-use gauntlet::evaluate::{self, Shard};
-use gauntlet::record::RecordReader;
+use gauntlet::evaluate::Shard;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 
 /// Measure each peer's update: loss before and after on its own pages and on common random pages
@@ -38,37 +38,14 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    args.chain.source(cfg).require_secret_seed(cfg)?;
-    let device =
-        gauntlet::model::parse_device(args.device.as_deref().unwrap_or(&cfg.runtime.device))?;
-    let checkpoints = args.model.into_checkpoints();
-    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    ctx.ui.detail(format!("evaluating on {device:?}"));
-    let bar = ctx.ui.progress(
-        records.iter().filter(|r| r.status.is_ok()).count() as u64,
-        "evaluate",
-    );
-    // Only where the window's end should stop evaluation is the chain asked.
-    let chain = cfg
-        .hparams
-        .evaluation_stops_at_window_change
-        .then(|| args.chain.source(cfg).open(cfg))
-        .transpose()?;
-    let now = chain.as_ref().map(|c| move || c.current_window());
-    let records = evaluate::run(
-        cfg,
-        records,
-        &checkpoints,
-        device,
-        args.shard,
-        now.as_ref().map(|f| f as evaluate::WindowNow),
-        &|| bar.inc(1),
-    )?;
-    bar.finish_and_clear();
-    let mut out = ctx.output().records();
-    for r in &records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let source = args.chain.source(cfg);
+    source.require_secret_seed(cfg)?;
+    let records = super::read_records(args.input.as_deref())?;
+    let mut context = Context::new(cfg, source);
+    context.checkpoints = Some(args.model.into_checkpoints());
+    let stage = Stage::Evaluate {
+        device: args.device,
+        shard: args.shard,
+    };
+    super::run_stage(ctx, &context, &stage, super::window_of(&records), records)
 }

@@ -2,8 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::fetch::{self, Options};
-use gauntlet::record::RecordReader;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 
 /// Download each peer's pseudo-gradient and sync slice into the cache; the record gains `object`
@@ -26,25 +25,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
+    let records = super::read_records(args.input.as_deref())?;
     // The buckets' read credentials: from the network file, or the chain's commitments.
-    let window = records.first().map_or(0, |r| r.window);
-    let network = args.chain.source(cfg).open(cfg)?.network(window)?;
-    let opts = Options::from_config(cfg)?;
-    let bar = ctx.ui.progress(records.len() as u64, "fetch");
-    let (records, stats) = fetch::fetch(records, &network, &opts, &|| bar.inc(1))?;
-    bar.finish_and_clear();
-    ctx.ui.info(format!(
-        "fetch: {} records, {} fetched ({} from the cache), {} failed, {} bytes downloaded",
-        stats.records, stats.fetched, stats.from_cache, stats.failed, stats.bytes_downloaded
-    ));
-    if let Some(path) = args.stats {
-        gauntlet::atomic::write(&path, serde_json::to_string(&stats)?.as_bytes())?;
-    }
-    let mut out = ctx.output().records();
-    for r in &records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let context = Context::new(cfg, args.chain.source(cfg));
+    let stage = Stage::Fetch { stats: args.stats };
+    super::run_stage(ctx, &context, &stage, super::window_of(&records), records)
 }

@@ -2,8 +2,7 @@
 
 use crate::cli::{CheckpointArgs, Ctx};
 use anyhow::Result;
-use gauntlet::filter::Filter;
-use gauntlet::record::RecordReader;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 
 /// Stage 1: mark peers that uploaded early or late, whose file is malformed, or that are out of sync
@@ -26,18 +25,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let window = records.first().map_or(0, |r| r.window);
-    let clock = args.chain.source(cfg).open(cfg)?.network(window)?.clock;
-    let mut filter = Filter::new(cfg, clock, args.model.into_checkpoints())?;
-    let mut out = ctx.output().records();
-    for mut r in records {
-        filter.apply(&mut r)?;
-        out.write(&r)?;
-    }
-    if let Some(warning) = filter.warning() {
-        ctx.ui.warn(warning);
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let records = super::read_records(args.input.as_deref())?;
+    let mut context = Context::new(cfg, args.chain.source(cfg));
+    context.checkpoints = Some(args.model.into_checkpoints());
+    let window = super::window_of(&records);
+    super::run_stage(ctx, &context, &Stage::Filter, window, records)
 }

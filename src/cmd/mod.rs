@@ -25,6 +25,56 @@ mod state;
 use crate::cli::{Cli, Ctx};
 use anyhow::Result;
 use clap::Subcommand;
+use gauntlet::record::{Record, RecordReader};
+use gauntlet::stage::{self, Message, Stage};
+use std::path::Path;
+
+/// A stage's input records: from `input`, or stdin.
+fn read_records(input: Option<&Path>) -> Result<Vec<Record>> {
+    RecordReader::open(input)?.collect()
+}
+
+/// Runs one stage as its command: a progress bar, its messages and note for the operator, its
+/// records to stdout, and its failure (if any) as the exit status once the records are out.
+fn run_stage(
+    ctx: &Ctx,
+    context: &stage::Context,
+    stage: &Stage,
+    window: u64,
+    records: Vec<Record>,
+) -> Result<()> {
+    let name = stage.name();
+    let steps = match stage {
+        Stage::Evaluate { .. } => records.iter().filter(|r| r.status.is_ok()).count(),
+        _ => records.len(),
+    };
+    let bar = ctx.ui.progress(steps as u64, name);
+    let done = stage::run(context, stage, window, records, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    for m in &done.messages {
+        match m {
+            Message::Info(m) => ctx.ui.info(format!("{name}: {m}")),
+            Message::Warn(m) => ctx.ui.warn(format!("{name}: {m}")),
+            // What a dry run is for: shown even with --quiet.
+            Message::Shown(m) => eprintln!("{name}: {m}"),
+        }
+    }
+    ctx.ui.info(format!("{name}: {}", done.note));
+    let mut out = ctx.output().records();
+    for r in &done.records {
+        out.write(r)?;
+    }
+    let _stdout = out.finish()?;
+    match done.failure {
+        Some(why) => anyhow::bail!("{why}"),
+        None => Ok(()),
+    }
+}
+
+/// The window of a stage's input (that of its first record; 0 for none).
+fn window_of(records: &[Record]) -> u64 {
+    records.first().map_or(0, |r| r.window)
+}
 
 #[derive(Subcommand, Debug)]
 pub enum Command {

@@ -2,7 +2,7 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::record::RecordWriter;
+use gauntlet::stage::{Context, Stage};
 
 /// The window's participants: uid, hotkey, stake and bucket (never credentials), one record each
 ///
@@ -22,18 +22,10 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let chain = args.chain.source(cfg).open(cfg)?;
+    let context = Context::new(cfg, args.chain.source(cfg));
     let window = match args.window {
         Some(w) => w,
-        None => chain
-            .current_window()?
-            .saturating_sub(cfg.hparams.validator_offset),
+        None => context.scored_window()?,
     };
-    let network = chain.network(window)?;
-    let mut out = RecordWriter::new(std::io::stdout().lock(), ctx.format);
-    for r in network.records(window, chain.current_window()?) {
-        out.write(&r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    super::run_stage(ctx, &context, &Stage::Peers, window, Vec::new())
 }

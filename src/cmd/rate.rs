@@ -1,12 +1,9 @@
 //! `gauntlet rate`: ratings, moving averages, slashes, final scores and weights.
 
-use crate::cli::Ctx;
+use crate::cli::{ChainArgs, Ctx};
 use anyhow::Result;
-use gauntlet::rate::Admission;
-use gauntlet::record::RecordReader;
-use gauntlet::state::State;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Apply a window's evaluations to the validator's state; records gain `rating` and `weight`
 ///
@@ -34,41 +31,11 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
-    let mut state = State::open(
-        &path,
-        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
-    )?;
-    let h = &cfg.hparams;
-    let admission = if args.force {
-        Admission::Forced
-    } else {
-        Admission::Checked
-    };
-    let outcome = gauntlet::rate::rate(
-        &mut state,
-        h,
-        h.weights_schedule,
-        &h.ramp(),
-        records,
-        admission,
-    )?;
-    if let Some(w) = outcome.records.first().map(|r| r.window) {
-        if outcome.applied {
-            ctx.ui
-                .info(format!("rate: window {w} applied to {}", path.display()));
-        } else {
-            ctx.ui.info(format!(
-                "rate: window {w} was already applied to {}; nothing changed",
-                path.display()
-            ));
-        }
+    let records = super::read_records(args.input.as_deref())?;
+    let mut context = Context::new(cfg, ChainArgs::default().source(cfg));
+    if let Some(path) = args.state {
+        context.state = path;
     }
-    let mut out = ctx.output().records();
-    for r in &outcome.records {
-        out.write(r)?;
-    }
-    let _stdout = out.finish()?;
-    Ok(())
+    let stage = Stage::Rate { force: args.force };
+    super::run_stage(ctx, &context, &stage, super::window_of(&records), records)
 }

@@ -2,7 +2,9 @@
 
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
-use gauntlet::round::{Round, Stage, Workflow};
+use gauntlet::peer::Checkpoints;
+use gauntlet::round::{self, Stage, Workflow};
+use gauntlet::stage::Context;
 use std::path::PathBuf;
 
 /// Run a validation round from a workflow file, in one process; the last stage's records to stdout
@@ -39,11 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let workflow = Workflow::read(&args.workflow)?;
     let source = args.chain.source(cfg);
-    let seeded = workflow
-        .stages
-        .iter()
-        .any(|s| matches!(s, Stage::Evaluate { .. } | Stage::Select));
-    if seeded {
+    if workflow.stages.iter().any(Stage::seeded) {
         source.require_secret_seed(cfg)?;
     }
     let commits = workflow
@@ -55,25 +53,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     } else {
         None
     };
-    let chain = source.open(cfg)?;
+    let mut context = Context::new(cfg, source);
+    context.checkpoints = Some(Checkpoints::Folder(workflow.checkpoints.clone()));
+    if let Some(path) = args.state {
+        context.state = path;
+    }
+    context.signer = signer.as_ref();
+    context.netuid = args.chain.netuid.unwrap_or(cfg.chain.netuid);
     let window = match args.window.or(workflow.window) {
         Some(w) => w,
-        None => chain
-            .current_window()?
-            .saturating_sub(cfg.hparams.validator_offset),
+        None => context.scored_window()?,
     };
-    let round = Round {
-        cfg,
-        chain: chain.as_ref(),
-        checkpoints: workflow.checkpoints.clone(),
-        state: args.state.unwrap_or_else(|| cfg.state.path.clone()),
-        signer: signer.as_ref(),
-        netuid: args.chain.netuid.unwrap_or(cfg.chain.netuid),
-        keep: args.keep.or(workflow.keep.clone()),
-    };
+    let chain = context.chain()?.describe();
     ctx.ui.info(format!(
-        "run: window {window} on {}: {}",
-        chain.describe(),
+        "run: window {window} on {chain}: {}",
         workflow
             .stages
             .iter()
@@ -81,19 +74,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             .collect::<Vec<_>>()
             .join(" → ")
     ));
-    let outcome = round.run(window, &workflow.stages, &|note| {
-        ctx.ui.info(format!("run: {note}"))
-    })?;
+    let keep = args.keep.or(workflow.keep.clone());
+    let outcome = round::run(
+        &context,
+        window,
+        &workflow.stages,
+        keep.as_deref(),
+        &|note| ctx.ui.info(format!("run: {note}")),
+    )?;
     let mut out = ctx.output().records();
     for r in &outcome.records {
         out.write(r)?;
     }
     let _stdout = out.finish()?;
     if let Some(e) = outcome.commit_error {
-        anyhow::bail!(
-            "window {window}: the weights were not sent to {}: {e}",
-            chain.describe()
-        );
+        anyhow::bail!("window {window}: the weights were not sent to {chain}: {e}");
     }
     Ok(())
 }

@@ -1,11 +1,9 @@
 //! `gauntlet select`: which peers to evaluate this window when not all can be.
 
-use crate::cli::Ctx;
+use crate::cli::{ChainArgs, Ctx};
 use anyhow::Result;
-use gauntlet::record::RecordReader;
-use gauntlet::state::State;
+use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Choose the peers to evaluate this window (rating bins and waiting counters); mark the rest not_selected
 ///
@@ -24,21 +22,13 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    crate::cli::ChainArgs::default()
-        .source(cfg)
-        .require_secret_seed(cfg)?;
-    let mut records = RecordReader::open(args.input.as_deref())?.collect::<Result<Vec<_>>>()?;
-    let path = args.state.unwrap_or_else(|| cfg.state.path.clone());
-    let mut state = State::open(
-        &path,
-        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
-    )?;
-    let chosen = gauntlet::select::select(&mut state, cfg, &mut records)?;
-    ctx.ui.info(format!("select: evaluating uids {chosen:?}"));
-    let mut out = ctx.output().records();
-    for r in &records {
-        out.write(r)?;
+    let source = ChainArgs::default().source(cfg);
+    source.require_secret_seed(cfg)?;
+    let records = super::read_records(args.input.as_deref())?;
+    let mut context = Context::new(cfg, source);
+    if let Some(path) = args.state {
+        context.state = path;
     }
-    let _stdout = out.finish()?;
-    Ok(())
+    let window = super::window_of(&records);
+    super::run_stage(ctx, &context, &Stage::Select, window, records)
 }
