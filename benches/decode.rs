@@ -7,7 +7,7 @@
 
 mod common;
 
-use gauntlet::codec::{Codec, CodecParams};
+use gauntlet::codec::Codec;
 use gauntlet::config::HyperParams;
 use gauntlet::model::LlamaConfig;
 use gauntlet::wire::gradient::{decode_file, encode_file, Expect};
@@ -21,7 +21,7 @@ fn main() {
     tch::set_num_threads(threads as i32);
     tch::manual_seed(0);
     let config = LlamaConfig::small();
-    let params = CodecParams::from_hparams(&HyperParams::default());
+    let params = HyperParams::default().codec_params();
     let codec = Codec::new(params.clone(), Device::Cpu).unwrap();
     let shapes = config.param_shapes();
     let layouts: Vec<_> = shapes.iter().map(|(n, s)| codec.layout(n, s)).collect();

@@ -10,8 +10,9 @@ mod common;
 
 use gauntlet::config::LoadedConfig;
 use gauntlet::evaluate::{self, Evaluator};
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::model::{LlamaConfig, Model};
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::record::{ObjectInfo, Record};
 use gauntlet::store::LocalStore;
 use std::time::Instant;

@@ -97,7 +97,7 @@ impl Bench {
             access_key_id: Some(Secret::new(s3::ACCESS_KEY)),
             secret_access_key: Some(Secret::new(s3::SECRET_KEY)),
         };
-        let store = S3Store::open("bench", &spec).unwrap();
+        let store = S3Store::open("bench", &spec, Default::default()).unwrap();
         store.create_bucket().unwrap();
         let keys: Vec<String> = (1..=objects)
             .map(|uid| gauntlet::wire::gradient_key(0, uid, "1"))
@@ -288,6 +288,7 @@ impl Bench {
             max_bytes: self.bytes,
             max_sync_bytes: 1 << 20,
             version: "1".into(),
+            timeouts: Default::default(),
         };
         let records: Vec<Record> = self.network.records(0, 0);
         settle();

@@ -139,7 +139,7 @@ struct Run {
 
 /// The fingerprints of a window's uploads that were fetched.
 fn fingerprints(cfg: &Config, records: &[Record]) -> BTreeMap<u16, Fingerprint> {
-    let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(cfg, tch::Device::Cpu).unwrap();
     let mut out = BTreeMap::new();
     for r in records {
         let Some(path) = r.object.as_ref().and_then(|o| o.path.clone()) else {

@@ -12,8 +12,9 @@ mod common;
 use gauntlet::chain::Source;
 use gauntlet::config::{LoadedConfig, LOCAL_DEFAULTS};
 use gauntlet::demo::Net;
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::model::{self, Model};
-use gauntlet::peer::{Behaviour, Checkpoints};
+use gauntlet::peer::Behaviour;
 use gauntlet::round::{self, Stage};
 use gauntlet::stage::Context;
 use gauntlet::wire::{cache, gradient};
@@ -133,7 +134,7 @@ fn main() {
         m.mean_loss(rand, None);
     }
     let forward = t.elapsed().as_secs_f64() / reps as f64;
-    let (codec, layouts) = gauntlet::peer::layouts(&net.cfg, device).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&net.cfg, device).unwrap();
     let path = r.object.as_ref().and_then(|o| o.path.clone()).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let expect = gradient::Expect {

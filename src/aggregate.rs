@@ -12,8 +12,8 @@
 use crate::codec::{Encoded, Values};
 use crate::config::Config;
 use crate::evaluate::{read_gradient, EvalVariant};
+use crate::model::checkpoint::Checkpoints;
 use crate::model::{self, checkpoint, Model};
-use crate::peer::{self, Checkpoints};
 use crate::record::{Record, Status};
 use crate::score::stats;
 use crate::store::Store;
@@ -95,7 +95,7 @@ pub fn aggregate(
         return Ok(report);
     }
     let (config, device, dtype) = model::from_settings(cfg)?;
-    let (codec, layouts) = peer::layouts(cfg, device)?;
+    let (codec, layouts) = crate::wire::layouts(cfg, device)?;
     let mut gathered: Vec<Vec<Encoded>> = Vec::new();
     for r in gather_set(cfg, records) {
         match read_gradient(&r, &layouts, &codec)? {

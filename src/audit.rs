@@ -34,7 +34,7 @@ pub fn explain(r: &Record, h: &HyperParams) -> Explained {
                 o.key,
                 o.size.unwrap_or(0),
                 o.sha256.as_deref().unwrap_or("?"),
-                o.uploaded_at.as_deref().unwrap_or("?")
+                o.uploaded_at.map_or("?".to_string(), |t| t.to_string())
             ),
         );
     }

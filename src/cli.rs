@@ -64,10 +64,10 @@ pub struct CheckpointArgs {
 }
 
 impl CheckpointArgs {
-    pub fn into_checkpoints(self) -> gauntlet::peer::Checkpoints {
+    pub fn into_checkpoints(self) -> gauntlet::model::checkpoint::Checkpoints {
         match (self.checkpoint, self.checkpoints) {
-            (Some(file), _) => gauntlet::peer::Checkpoints::File(file),
-            (None, Some(dir)) => gauntlet::peer::Checkpoints::Folder(dir),
+            (Some(file), _) => gauntlet::model::checkpoint::Checkpoints::File(file),
+            (None, Some(dir)) => gauntlet::model::checkpoint::Checkpoints::Folder(dir),
             (None, None) => unreachable!("clap requires one of --checkpoint and --checkpoints"),
         }
     }

@@ -12,11 +12,11 @@
 
 use crate::chain::calls::Call;
 use crate::chain::scale::{commit_hash, epoch_index, epoch_start, normalize_weights};
-use crate::chain::subtensor::{Included, WeightRules};
 use crate::chain::timelock;
 use crate::chain::wallet::Hotkey;
 use crate::chain::Chain;
-use crate::state::{now, State, Submission};
+use crate::chain::{Included, WeightRules};
+use crate::state::{now, State, Submission, SubmissionStatus};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -32,12 +32,41 @@ pub struct Options {
 }
 
 /// What a run did with one window's weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Sent,
+    Committed,
+    Revealed,
+    /// Commit-reveal v4: sent encrypted; the chain reveals it.
+    Timelocked,
+    Waiting,
+    DryRun,
+    Failed,
+    Expired,
+    Superseded,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Sent => "sent",
+            Action::Committed => "committed",
+            Action::Revealed => "revealed",
+            Action::Timelocked => "timelocked",
+            Action::Waiting => "waiting",
+            Action::DryRun => "dry_run",
+            Action::Failed => "failed",
+            Action::Expired => "expired",
+            Action::Superseded => "superseded",
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {
     pub window: u64,
-    /// `sent`, `committed`, `revealed`, `timelocked` (commit-reveal v4: sent, the chain reveals
-    /// it), `waiting`, `dry_run`, `failed`, `expired`, `superseded`.
-    pub action: String,
+    pub action: Action,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub call: Option<String>,
@@ -48,10 +77,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(window: u64, action: &str, detail: impl Into<String>) -> Outcome {
+    fn new(window: u64, action: Action, detail: impl Into<String>) -> Outcome {
         Outcome {
             window,
-            action: action.into(),
+            action,
             detail: detail.into(),
             call: None,
             call_data: None,
@@ -60,7 +89,7 @@ impl Outcome {
     }
 
     pub fn failed(&self) -> bool {
-        self.action == "failed"
+        self.action == Action::Failed
     }
 }
 
@@ -92,8 +121,11 @@ pub fn commit(
         opts,
         out: Vec::new(),
     };
-    let committed = run.state.read().submissions(&["committed"])?;
-    let pending = run.state.read().submissions(&["pending"])?;
+    let committed = run
+        .state
+        .read()
+        .submissions(&[SubmissionStatus::Committed])?;
+    let pending = run.state.read().submissions(&[SubmissionStatus::Pending])?;
     if committed.is_empty() && pending.is_empty() {
         return Ok(run.out);
     }
@@ -111,7 +143,12 @@ pub fn commit(
     for c in committed {
         run.reveal(c, &rules)?;
     }
-    if let Some(newest) = run.state.read().submissions(&["pending"])?.pop() {
+    if let Some(newest) = run
+        .state
+        .read()
+        .submissions(&[SubmissionStatus::Pending])?
+        .pop()
+    {
         run.send(newest, &rules)?;
     }
     Ok(run.out)
@@ -129,12 +166,12 @@ impl Run<'_> {
         &mut self,
         window: u64,
         call: &Call,
-        done: &str,
+        done: Action,
     ) -> Result<Option<(Outcome, Included)>> {
         if self.opts.dry_run {
             let mut o = Outcome::new(
                 window,
-                "dry_run",
+                Action::DryRun,
                 format!("would send: {}", call.describe()),
             );
             o.call = Some(call.describe());
@@ -175,7 +212,7 @@ impl Run<'_> {
                 tx.commit()?;
                 self.out.push(Outcome::new(
                     window,
-                    "failed",
+                    Action::Failed,
                     format!("{msg}; the weights stay pending and the next run retries"),
                 ));
                 Ok(None)
@@ -186,15 +223,15 @@ impl Run<'_> {
     /// Marks a window sent (and every older pending window superseded) in one transaction.
     fn mark_sent(&mut self, mut s: Submission, o: &Outcome, included: &Included) -> Result<()> {
         let tx = self.state.begin()?;
-        for older in tx.read().submissions(&["pending"])? {
+        for older in tx.read().submissions(&[SubmissionStatus::Pending])? {
             if older.window < s.window {
                 let mut older = older;
-                older.status = "superseded".into();
+                older.status = SubmissionStatus::Superseded;
                 older.detail = Some(format!("window {}'s weights were sent first", s.window));
                 tx.put_submission(&older)?;
             }
         }
-        s.status = "sent".into();
+        s.status = SubmissionStatus::Sent;
         s.sent_at = Some(now());
         s.detail = Some(o.detail.clone());
         s.last_error = None;
@@ -211,7 +248,7 @@ impl Run<'_> {
             // A submission lands in the block after the one it is sent at.
             let mut o = Outcome::new(
                 window,
-                "waiting",
+                Action::Waiting,
                 format!(
                     "the subnet's rate limit ({} blocks) allows the next submission in block {next}, so it can be sent from {}; the weights stay pending",
                     rules.rate_limit,
@@ -227,7 +264,7 @@ impl Run<'_> {
         if uids.is_empty() {
             self.out.push(Outcome::new(
                 window,
-                "waiting",
+                Action::Waiting,
                 "no peer has a positive weight in this window; nothing to send",
             ));
             return Ok(());
@@ -241,7 +278,7 @@ impl Run<'_> {
                 values: values.clone(),
                 version_key,
             };
-            if let Some((o, included)) = self.submit(window, &call, "sent")? {
+            if let Some((o, included)) = self.submit(window, &call, Action::Sent)? {
                 s.uids = Some(uids);
                 s.values = Some(values);
                 s.version_key = Some(version_key);
@@ -299,9 +336,9 @@ impl Run<'_> {
             tx.put_submission(&s)?;
             tx.commit()?;
         }
-        if let Some((o, included)) = self.submit(window, &call, "committed")? {
+        if let Some((o, included)) = self.submit(window, &call, Action::Committed)? {
             let tx = self.state.begin()?;
-            s.status = "committed".into();
+            s.status = SubmissionStatus::Committed;
             s.detail = Some(o.detail.clone());
             s.last_error = None;
             // The chain counts the commit in the epoch of the block that included it.
@@ -350,7 +387,7 @@ impl Run<'_> {
             reveal_round: tl.round,
             commit_reveal_version: rules.commit_reveal_version,
         };
-        if let Some((mut o, included)) = self.submit(s.window, &call, "timelocked")? {
+        if let Some((mut o, included)) = self.submit(s.window, &call, Action::Timelocked)? {
             s.uids = Some(w.uids);
             s.values = Some(w.values);
             s.version_key = Some(w.version_key);
@@ -380,7 +417,7 @@ impl Run<'_> {
             let start = epoch_start(reveal_epoch, netuid, rules.tempo);
             let mut o = Outcome::new(
                 s.window,
-                "waiting",
+                Action::Waiting,
                 format!(
                     "committed; the reveal opens in epoch {reveal_epoch}, at {}",
                     self.eta(rules, start)
@@ -393,7 +430,7 @@ impl Run<'_> {
         if landing_epoch > reveal_epoch {
             // Past its reveal epoch the chain drops the commit (`ExpiredWeightCommit`).
             // Commit the weights again.
-            s.status = "pending".into();
+            s.status = SubmissionStatus::Pending;
             s.salt = None;
             s.commit_hash = None;
             s.commit_epoch = None;
@@ -406,7 +443,7 @@ impl Run<'_> {
             tx.commit()?;
             self.out.push(Outcome::new(
                 s.window,
-                "expired",
+                Action::Expired,
                 s.detail.clone().unwrap_or_default(),
             ));
             return Ok(());
@@ -429,7 +466,7 @@ impl Run<'_> {
             salt,
             version_key,
         };
-        if let Some((o, included)) = self.submit(s.window, &call, "revealed")? {
+        if let Some((o, included)) = self.submit(s.window, &call, Action::Revealed)? {
             s.attempts += 1;
             self.mark_sent(s, &o, &included)?;
             self.out.push(o);

@@ -20,7 +20,7 @@
 
 use crate::codec::{Encoded, Layout};
 use crate::config::HyperParams;
-use crate::record::{Record, Status};
+use crate::record::{DedupeInfo, DedupeLevel, Record, Status};
 use serde::Serialize;
 use tch::{Kind, Tensor};
 
@@ -101,13 +101,13 @@ impl Fingerprint {
 }
 
 /// The reference's level for an overlap: high, max or mega.
-pub fn level(overlap: f64, h: &HyperParams) -> &'static str {
+pub fn level(overlap: f64, h: &HyperParams) -> DedupeLevel {
     if overlap >= h.idx_overlap_ban_threshold {
-        "mega"
+        DedupeLevel::Mega
     } else if overlap >= h.idx_overlap_reset_threshold {
-        "max"
+        DedupeLevel::Max
     } else {
-        "high"
+        DedupeLevel::High
     }
 }
 
@@ -117,7 +117,7 @@ pub fn level(overlap: f64, h: &HyperParams) -> &'static str {
 /// peers were compared.
 pub fn run(cfg: &crate::config::Config, records: &mut [Record]) -> anyhow::Result<usize> {
     use crate::wire::{self, gradient};
-    let (codec, layouts) = crate::peer::layouts(cfg, tch::Device::Cpu)?;
+    let (codec, layouts) = crate::wire::layouts(cfg, tch::Device::Cpu)?;
     let mut prints = Vec::new();
     for (i, r) in records.iter_mut().enumerate() {
         let Some(path) = r
@@ -163,7 +163,7 @@ pub fn judge(
     h: &HyperParams,
     same_pages: &dyn Fn(&Record, &Record) -> bool,
 ) {
-    let mut verdicts: Vec<(usize, serde_json::Value)> = Vec::new();
+    let mut verdicts: Vec<(usize, DedupeInfo)> = Vec::new();
     let n = prints.len();
     let mut sims = vec![
         vec![
@@ -191,8 +191,9 @@ pub fn judge(
             }
             if same_pages(&records[*i], &records[*j]) {
                 for (k, other) in [(*i, *j), (*j, *i)] {
-                    let note = serde_json::json!({"similar_to": records[other].uid, "overlap": s.overlap, "cosine": s.cosine, "unresolved": "assigned the same pages this window: alike by design, no one is blamed"});
-                    verdicts.push((k, note));
+                    let why =
+                        "assigned the same pages this window: alike by design, no one is blamed";
+                    verdicts.push((k, unresolved(records[other].uid, s, why)));
                 }
                 continue;
             }
@@ -202,15 +203,24 @@ pub fn judge(
                 std::cmp::Ordering::Less => (*j, *i),
                 std::cmp::Ordering::Equal => {
                     for (k, other) in [(*i, *j), (*j, *i)] {
-                        let note = serde_json::json!({"similar_to": records[other].uid, "overlap": s.overlap, "cosine": s.cosine, "unresolved": "uploaded at the same time: no one is blamed"});
-                        verdicts.push((k, note));
+                        let why = "uploaded at the same time: no one is blamed";
+                        verdicts.push((k, unresolved(records[other].uid, s, why)));
                     }
                     continue;
                 }
             };
             let lvl = level(s.overlap, h);
             caught[if copier == *i { x } else { y }] = true;
-            verdicts.push((copier, serde_json::json!({"copied_from": records[victim].uid, "overlap": s.overlap, "cosine": s.cosine, "level": lvl})));
+            verdicts.push((
+                copier,
+                DedupeInfo {
+                    copied_from: Some(records[victim].uid),
+                    overlap: s.overlap,
+                    cosine: s.cosine,
+                    level: Some(lvl),
+                    ..Default::default()
+                },
+            ));
         }
     }
     // Blends: a peer whose values agree with the sum of two earlier uploads.
@@ -242,42 +252,47 @@ pub fn judge(
             let overlap = sims[c][closest].overlap;
             verdicts.push((
                 prints[c].0,
-                serde_json::json!({
-                    "copied_from": records[prints[closest].0].uid,
-                    "blend_of": [records[prints[a].0].uid, records[prints[b].0].uid],
-                    "overlap": overlap,
-                    "cosine": s.cosine,
-                    "level": level(overlap, h),
-                }),
+                DedupeInfo {
+                    copied_from: Some(records[prints[closest].0].uid),
+                    blend_of: Some([records[prints[a].0].uid, records[prints[b].0].uid]),
+                    overlap,
+                    cosine: s.cosine,
+                    level: Some(level(overlap, h)),
+                    ..Default::default()
+                },
             ));
         }
     }
     for (k, v) in verdicts {
         let r = &mut records[k];
-        if let Some(from) = v.get("copied_from") {
+        if let (Some(from), Some(level)) = (v.copied_from, v.level) {
             // Keep the closest match if a peer copied several.
-            let closer = r
-                .extra
-                .get("dedupe")
-                .and_then(|d| d.get("overlap"))
-                .and_then(|o| o.as_f64())
-                .is_none_or(|o| o < v["overlap"].as_f64().unwrap_or(0.0));
+            let closer = r.dedupe.as_ref().is_none_or(|d| d.overlap < v.overlap);
             if closer || r.status.is_ok() {
                 r.status = Status::Duplicate;
                 r.reason = Some(format!(
-                    "copies uid {from}'s upload of this window (top-k overlap {:.3}, value cosine {:.3}; uploaded later): level {}",
-                    v["overlap"].as_f64().unwrap_or(0.0),
-                    v["cosine"].as_f64().unwrap_or(0.0),
-                    v["level"].as_str().unwrap_or("high")
+                    "copies uid {from}'s upload of this window (top-k overlap {:.3}, value cosine {:.3}; uploaded later): level {level}",
+                    v.overlap, v.cosine
                 ));
-                r.extra.insert("dedupe".into(), v);
+                r.dedupe = Some(v);
             }
-        } else if r.status.is_ok() && !r.extra.contains_key("dedupe") {
-            r.extra.insert("dedupe".into(), v);
+        } else if r.status.is_ok() && r.dedupe.is_none() {
+            r.dedupe = Some(v);
         }
     }
 }
 
-fn uploaded(r: &Record) -> Option<String> {
-    r.object.as_ref().and_then(|o| o.uploaded_at.clone())
+/// A likeness no one is blamed for, and why.
+fn unresolved(other: u16, s: Similarity, why: &str) -> DedupeInfo {
+    DedupeInfo {
+        similar_to: Some(other),
+        overlap: s.overlap,
+        cosine: s.cosine,
+        unresolved: Some(why.to_string()),
+        ..Default::default()
+    }
+}
+
+fn uploaded(r: &Record) -> Option<crate::time::Timestamp> {
+    r.object.as_ref().and_then(|o| o.uploaded_at)
 }

@@ -10,17 +10,19 @@
 //! a demo killed mid-window and started again resumes at that window without losing or
 //! double-counting anything.
 
-use crate::chain::local::{format_time, BucketSpec, Clock, NetworkFile, PeerEntry};
+use crate::chain::local::{BucketSpec, Clock, NetworkFile, PeerEntry};
 use crate::chain::Source;
 use crate::config::Config;
 use crate::data::pack::{self, DocSplit};
 use crate::data::{Dataset, Tokenizer};
+use crate::model::checkpoint::Checkpoints;
 use crate::model::{self, checkpoint, Model};
-use crate::peer::{Behaviour, Checkpoints, Job};
+use crate::peer::{Behaviour, Job};
 use crate::round::{Outcome, Workflow};
 use crate::stage::{self, Stage};
 use crate::state::State;
 use crate::store::LocalStore;
+use crate::time::format_time;
 use crate::ui::Ui;
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -262,7 +264,7 @@ impl Net {
         let store = LocalStore::open(dir.join("buckets"))?;
         let settings = format!(
             "# The configuration `gauntlet demo` ran with in this folder: the stages run here by\n# hand (`gauntlet peers --window W | gauntlet fetch | ...`) read it and give the demo's\n# records.\n{}",
-            serde_yaml::to_string(&crate::config::redact(&serde_yaml::to_value(&cfg)?))?
+            yaml_serde::to_string(&crate::config::redact(&yaml_serde::to_value(&cfg)?))?
         );
         crate::atomic::write(&dir.join(CONFIG_FILE), settings.as_bytes())?;
         Ok(Net {

@@ -22,8 +22,8 @@
 use crate::codec::{Codec, Encoded, Layout};
 use crate::config::Config;
 use crate::data::{Dataset, PageAssigner};
+use crate::model::checkpoint::Checkpoints;
 use crate::model::{self, Model};
-use crate::peer::{self, Checkpoints};
 use crate::record::{EvalInfo, Record, Status};
 use crate::score::stats;
 use crate::wire::{self, gradient, Reject};
@@ -180,7 +180,7 @@ impl<'a> Evaluator<'a> {
         let data = Dataset::configured(cfg)?;
         model::check_vocab(&config, &data)?;
         let assigner = PageAssigner::configured(cfg, &data)?;
-        let (codec, layouts) = peer::layouts(cfg, device)?;
+        let (codec, layouts) = crate::wire::layouts(cfg, device)?;
         let vars = model.vs.variables();
         let params: Vec<Tensor> = layouts
             .iter()

@@ -7,7 +7,7 @@
 //! remembers the ETag, so a re-run skips objects the cache already holds intact. Timeouts,
 //! 5xx and dropped connections are retried with exponential backoff; 403 and 404 are not.
 
-use crate::chain::{local::format_time, NetworkFile};
+use crate::chain::NetworkFile;
 use crate::record::{ObjectInfo, Record, Status};
 use crate::store::{self, Store, StoreError};
 use crate::wire;
@@ -35,6 +35,8 @@ pub struct Options {
     pub version: String,
     /// Whose object keys: gauntlet's or the reference's.
     pub compat: wire::Compat,
+    /// Of every request to a peer's S3 bucket.
+    pub timeouts: store::Timeouts,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -69,20 +71,17 @@ struct Failure {
 /// returns the records in their input order. `done` is called once per record.
 impl Options {
     /// The fetch settings of a config, with the size cap from the model and codec unless
-    /// fetch.max_bytes sets one; also sets the stores' timeouts.
+    /// fetch.max_bytes sets one.
     pub fn from_config(cfg: &crate::config::Config) -> Result<Options> {
-        let (codec, layouts) = crate::peer::layouts(cfg, tch::Device::Cpu)?;
+        let (codec, layouts) = crate::wire::layouts(cfg, tch::Device::Cpu)?;
         let f = &cfg.fetch;
         let max_bytes = if f.max_bytes > 0 {
             f.max_bytes
         } else {
             wire::gradient::size_cap(&layouts, &codec.params)
         };
-        store::set_timeouts(
-            Duration::from_secs_f64(f.connect_timeout_seconds),
-            Duration::from_secs_f64(f.read_timeout_seconds),
-        );
         Ok(Options {
+            timeouts: store::Timeouts::configured(cfg),
             cache: f.cache.clone(),
             concurrency: f.concurrency,
             attempts: f.attempts.max(1),
@@ -167,7 +166,7 @@ impl Run<'_> {
                 ),
             );
         };
-        let store = match store::open(&peer.bucket, &network.base) {
+        let store = match store::open(&peer.bucket, &network.base, self.opts.timeouts) {
             Ok(s) => s,
             Err(e) => {
                 return r.fail(
@@ -299,7 +298,7 @@ impl Run<'_> {
             key: key.to_string(),
             path: Some(path.display().to_string()),
             size: Some(meta.size),
-            uploaded_at: Some(format_time(meta.uploaded_at)),
+            uploaded_at: Some(meta.uploaded_at.into()),
             etag: Some(meta.etag),
             sha256: Some(sha256),
             ..Default::default()

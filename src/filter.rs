@@ -8,14 +8,15 @@
 //! 3. `desynced`: the peer's sync slice against the validator's model for the window — the
 //!    steps behind (mean, median or IQM), the sync score, and a slash threshold.
 
-use crate::chain::{local::parse_time, Clock};
+use crate::chain::Clock;
 use crate::codec::Layout;
 use crate::config::Config;
 use crate::data::{Dataset, PageAssigner};
 use crate::model::checkpoint;
-use crate::peer::{self, Checkpoints};
+use crate::model::checkpoint::Checkpoints;
 use crate::record::{Record, Status, SyncInfo};
 use crate::score::sync::{steps_behind, SyncDivisor};
+use crate::time::Timestamp;
 use crate::wire::gradient::Receipt;
 use crate::wire::{self, gradient, SyncSlice};
 use anyhow::{Context, Result};
@@ -41,7 +42,7 @@ pub struct Filter<'a> {
 
 impl<'a> Filter<'a> {
     pub fn new(cfg: &'a Config, clock: Clock, checkpoints: Checkpoints) -> Result<Filter<'a>> {
-        let (codec, layouts) = peer::layouts(cfg, tch::Device::Cpu)?;
+        let (codec, layouts) = crate::wire::layouts(cfg, tch::Device::Cpu)?;
         Ok(Filter {
             cfg,
             clock,
@@ -67,7 +68,7 @@ impl<'a> Filter<'a> {
             );
             return Ok(());
         };
-        if let Some(why) = self.timing(r.window, object.uploaded_at.as_deref())? {
+        if let Some(why) = self.timing(r.window, object.uploaded_at)? {
             let status = if why.0 { Status::Early } else { Status::Late };
             r.fail(status, why.1);
             return Ok(());
@@ -134,14 +135,18 @@ impl<'a> Filter<'a> {
     }
 
     /// `Some((early?, reason))` when the upload missed its put window.
-    fn timing(&self, window: u64, uploaded_at: Option<&str>) -> Result<Option<(bool, String)>> {
+    fn timing(
+        &self,
+        window: u64,
+        uploaded_at: Option<Timestamp>,
+    ) -> Result<Option<(bool, String)>> {
         let Some(at) = uploaded_at else {
             return Ok(Some((false, "the upload time is unknown".into())));
         };
-        let at = parse_time(at)?;
+        let at = at.system_time();
         let delta = self.cfg.hparams.time_window_delta_seconds;
         let (open, close) = self.clock.put_window(window, delta)?;
-        let fmt = crate::chain::local::format_time;
+        let fmt = crate::time::format_time;
         if at < open {
             let early = open.duration_since(at).unwrap_or_default().as_secs_f64();
             return Ok(Some((

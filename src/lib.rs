@@ -17,6 +17,8 @@ pub mod dedupe;
 pub mod demo;
 pub mod error;
 pub mod evaluate;
+#[cfg(feature = "failpoints")]
+pub mod failpoint;
 pub mod fetch;
 pub mod filter;
 pub mod model;
@@ -32,6 +34,7 @@ pub mod stage;
 pub mod state;
 pub mod store;
 pub mod tensor_io;
+pub mod time;
 pub use gauntlet_formats::torch_save;
 pub mod ui;
 pub mod wire;

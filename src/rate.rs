@@ -20,7 +20,7 @@
 //! reset_inactivity_windows. Weights come from every positive final score.
 
 use crate::config::HyperParams;
-use crate::record::{RatingInfo, Record, Roster, Status};
+use crate::record::{DedupeLevel, RatingInfo, Record, Roster, Status};
 use crate::score::openskill::PlackettLuce;
 use crate::score::penalties;
 use crate::score::weights::{self, RampParams, Schedule};
@@ -184,15 +184,10 @@ pub fn rate(
                 penalties::missed(p, window, h);
             }
             (Status::Desynced, _) => slash(p, h.sync_slash),
-            (Status::Duplicate, _) => match r
-                .extra
-                .get("dedupe")
-                .and_then(|d| d.get("level"))
-                .and_then(|l| l.as_str())
-            {
+            (Status::Duplicate, _) => match r.dedupe.as_ref().and_then(|d| d.level) {
                 // The reference's levels: max resets the copier, mega also bars it.
-                Some(level @ ("max" | "mega")) => {
-                    let banned = (level == "mega").then_some(window + h.naughty_windows);
+                Some(level @ (DedupeLevel::Max | DedupeLevel::Mega)) => {
+                    let banned = (level == DedupeLevel::Mega).then_some(window + h.naughty_windows);
                     *p = Peer {
                         uid: p.uid,
                         waiting: 1,
@@ -287,14 +282,8 @@ pub fn rate(
         tx.add_submission(window)?;
     }
     tx.mark_applied(window, records.len(), players.len())?;
-    if let Some(ms) = std::env::var("GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        // For crash tests: hold the transaction open so a test can kill the process here.
-        eprintln!("debug: window {window} written, pausing {ms} ms before commit");
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
+    #[cfg(feature = "failpoints")]
+    crate::failpoint::pause("rate_before_commit");
     tx.commit()?;
     Ok(Outcome {
         records,

@@ -34,6 +34,8 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<DedupeInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval: Option<EvalInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<RatingInfo>,
@@ -98,7 +100,7 @@ pub struct ObjectInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uploaded_at: Option<String>,
+    pub uploaded_at: Option<crate::time::Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +127,50 @@ pub struct SyncInfo {
     pub max_steps_behind: Option<f64>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// What `dedupe` found: whom the peer copied (or blended), or resembles without blame, how
+/// closely, and the reference's level of the copy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DedupeInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied_from: Option<u16>,
+    /// The two earlier uploads whose sum it matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_of: Option<[u16; 2]>,
+    /// A peer it resembles where no one can be blamed (`unresolved` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similar_to: Option<u16>,
+    /// Top-k index overlap, size-weighted over parameters.
+    pub overlap: f64,
+    /// Cosine of the values on shared indices.
+    pub cosine: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<DedupeLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresolved: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// How bad a copy is, by its overlap (the reference's levels): `high` is slashed, `max`
+/// resets the copier, `mega` also bars it for hparams.naughty_windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupeLevel {
+    High,
+    Max,
+    Mega,
+}
+
+impl fmt::Display for DedupeLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DedupeLevel::High => "high",
+            DedupeLevel::Max => "max",
+            DedupeLevel::Mega => "mega",
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -32,7 +32,7 @@ impl Workflow {
     pub fn read(path: &Path) -> Result<Workflow> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the workflow {}", path.display()))?;
-        let w: Workflow = serde_yaml::from_str(&text)
+        let w: Workflow = yaml_serde::from_str(&text)
             .with_context(|| format!("the workflow {} is not valid", path.display()))?;
         anyhow::ensure!(
             matches!(w.stages.first(), Some(Stage::Peers)),

@@ -4,8 +4,9 @@
 
 mod common;
 use gauntlet::data::{Dataset, PageAssigner};
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::model::{LlamaConfig, Model};
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::record::{ObjectInfo, Record};
 use gauntlet::store::LocalStore;
 use gauntlet::wire;

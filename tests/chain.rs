@@ -369,7 +369,9 @@ fn commit_to_the_local_ledger_sends_the_newest_window_once() {
     let dry = ok(gauntlet(d).args(["commit", "--network", "network.yaml", "--dry-run"]));
     assert!(stderr(&dry).contains("would send"), "{}", stderr(&dry));
     assert!(!d.join("ledger.jsonl").exists(), "a dry run sends nothing");
-    assert!(submissions(&state).iter().all(|s| s.status == "pending"));
+    assert!(submissions(&state)
+        .iter()
+        .all(|s| s.status.as_str() == "pending"));
 
     let (ss58, wallet_args) = validator_wallet(d);
     ok(gauntlet(d)
@@ -523,12 +525,12 @@ fn an_unreachable_chain_fails_in_bounded_time_naming_it_and_weights_stay_pending
     drop(silent);
     let subs = submissions(&state);
     assert_eq!(subs.len(), 1);
-    assert_eq!(subs[0].status, "pending");
+    assert_eq!(subs[0].status.as_str(), "pending");
 }
 
 #[test]
 fn the_window_clock_follows_explicit_starts() {
-    use gauntlet::chain::local::parse_time;
+    use gauntlet::time::parse_time;
     let t = |s: &str| parse_time(s).unwrap();
     let mut clock = gauntlet::chain::Clock {
         genesis: "2026-01-01T00:00:00Z".into(),

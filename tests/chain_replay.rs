@@ -321,7 +321,7 @@ fn set_weights_against_the_real_runtime_submits_the_chains_call() {
     let call = hex::decode(want["call_data"].as_str().unwrap().trim_start_matches("0x")).unwrap();
     check_submitted(&submitted[0], want, &run.signer, &call);
     let s = run.window(100);
-    assert_eq!(s.status, "sent");
+    assert_eq!(s.status.as_str(), "sent");
     assert_eq!(
         s.block_hash.as_deref(),
         want["recorded"]["finalized_in"].as_str()
@@ -347,7 +347,7 @@ fn a_dry_run_and_a_rate_limited_run_send_nothing_and_say_why() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.window(100).status, "pending");
+    assert_eq!(run.window(100).status.as_str(), "pending");
 
     // Without the wallet, by the hotkey's address: the same call, and nothing sent.
     let no_wallet = |state: &Path| {
@@ -376,7 +376,7 @@ fn a_dry_run_and_a_rate_limited_run_send_nothing_and_say_why() {
         "{}",
         by_address.stderr
     );
-    assert_eq!(by_address.window(100).status, "pending");
+    assert_eq!(by_address.window(100).status.as_str(), "pending");
 
     // LastUpdate 17 + WeightsSetRateLimit 20: the chain takes it in block 37 at the earliest,
     // so it can be sent at the head #36; the head is #18.
@@ -391,7 +391,7 @@ fn a_dry_run_and_a_rate_limited_run_send_nothing_and_say_why() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.window(101).status, "pending");
+    assert_eq!(run.window(101).status.as_str(), "pending");
 }
 
 /// The commit hash of spec 218's commit-reveal v2, computed here from the SCALE encoding.
@@ -414,7 +414,7 @@ fn a_hash_commit_against_the_real_runtime_is_then_revealed_in_its_epoch() {
     let run = replay_commit(name, &|_| {}, &|_| {});
     assert!(run.success, "{}", run.stderr);
     let s = run.window(102);
-    assert_eq!(s.status, "committed");
+    assert_eq!(s.status.as_str(), "committed");
     // Sent at the head #39, included in #40: epoch ⌊(40 + 3) / 11⌋ = 3, revealed in epoch 4
     // (blocks 41–51).
     assert_eq!(s.commit_epoch, Some(3));
@@ -446,7 +446,7 @@ fn a_hash_commit_against_the_real_runtime_is_then_revealed_in_its_epoch() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.window(102).status, "committed");
+    assert_eq!(run.window(102).status.as_str(), "committed");
 
     // In epoch 4: reveal_weights with the state's uids, values, salt and version key.
     let name = "commit-reveal-v2-reveal";
@@ -505,7 +505,7 @@ fn a_commit_past_its_reveal_epoch_is_committed_again_not_revealed() {
     let x = decode_extrinsic(&submitted[0]);
     assert_eq!(&x.call[..2], &[7, 96], "commit_weights, not reveal_weights");
     let s = run.window(102);
-    assert_eq!(s.status, "committed");
+    assert_eq!(s.status.as_str(), "committed");
     assert_eq!(&x.call[4..], &commit_hash(&run.signer, s)[..]);
     // Included in #42: epoch ⌊45 / 11⌋ = 4.
     assert_eq!(s.commit_epoch, Some(4));

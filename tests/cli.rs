@@ -22,7 +22,7 @@ fn help_and_config_work_from_any_directory_with_no_environment() {
         assert!(stdout(&out).contains(cmd), "help lists {cmd}");
     }
     let out = ok(gauntlet(dir.path()).args(["config", "--format", "table"]));
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&stdout(&out)).unwrap();
+    let yaml: yaml_serde::Value = yaml_serde::from_str(&stdout(&out)).unwrap();
     assert_eq!(yaml["hparams"]["openskill_beta"].as_f64(), Some(7.0));
     assert_eq!(yaml["hparams"]["power_normalisation"].as_f64(), Some(2.2));
 }

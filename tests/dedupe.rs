@@ -3,7 +3,8 @@
 
 mod common;
 use gauntlet::dedupe::{self, Fingerprint};
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::model::checkpoint::Checkpoints;
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::record::{ObjectInfo, Record, Status};
 use gauntlet::store::{LocalStore, Store};
 use gauntlet::wire::{self, gradient};
@@ -42,7 +43,7 @@ fn copies_are_caught_and_honest_peers_left_alone() {
             },
         ),
     ];
-    let (codec, layouts) = peer::layouts(&cfg, Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&cfg, Device::Cpu).unwrap();
     let mut records = Vec::new();
     let mut prints = Vec::new();
     for (i, (uid, b)) in peers.iter().enumerate() {
@@ -60,7 +61,7 @@ fn copies_are_caught_and_honest_peers_left_alone() {
         let mut r = Record::new(window, *uid);
         r.object = Some(ObjectInfo {
             key: key.clone(),
-            uploaded_at: Some(gauntlet::chain::local::format_time(meta.uploaded_at)),
+            uploaded_at: Some(meta.uploaded_at.into()),
             ..Default::default()
         });
         records.push(r);
@@ -100,9 +101,12 @@ fn copies_are_caught_and_honest_peers_left_alone() {
         );
     }
     let copied = |uid: u16| {
-        records[uid as usize - 1].extra["dedupe"]["copied_from"]
-            .as_u64()
-            .unwrap() as u16
+        records[uid as usize - 1]
+            .dedupe
+            .as_ref()
+            .unwrap()
+            .copied_from
+            .unwrap()
     };
     for uid in [5, 6, 7] {
         assert_eq!(
@@ -118,7 +122,8 @@ fn copies_are_caught_and_honest_peers_left_alone() {
         "a blend of 1 and 3 is blamed on one of them"
     );
     assert_eq!(
-        records[4].extra["dedupe"]["level"], "mega",
+        records[4].dedupe.as_ref().unwrap().level,
+        Some(gauntlet::record::DedupeLevel::Mega),
         "an exact copy overlaps completely"
     );
 
@@ -127,11 +132,11 @@ fn copies_are_caught_and_honest_peers_left_alone() {
     for r in &mut swapped {
         r.status = Status::Ok;
         r.reason = None;
-        r.extra.remove("dedupe");
+        r.dedupe = None;
     }
-    let t1 = swapped[0].object.as_ref().unwrap().uploaded_at.clone();
+    let t1 = swapped[0].object.as_ref().unwrap().uploaded_at;
     swapped[0].object.as_mut().unwrap().uploaded_at =
-        swapped[4].object.as_ref().unwrap().uploaded_at.clone();
+        swapped[4].object.as_ref().unwrap().uploaded_at;
     swapped[4].object.as_mut().unwrap().uploaded_at = t1;
     dedupe::judge(&mut swapped, &prints, &cfg.hparams, &|_, _| false);
     assert_eq!(

@@ -3,7 +3,8 @@
 mod common;
 use gauntlet::config::{Config, LOCAL_DEFAULTS};
 use gauntlet::evaluate::{self, Shard};
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::model::checkpoint::Checkpoints;
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::record::{ObjectInfo, Record, Status};
 use gauntlet::store::LocalStore;
 use gauntlet::wire;

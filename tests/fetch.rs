@@ -29,7 +29,12 @@ fn spec(server: &S3Server, bucket: &str, secret: &str) -> BucketSpec {
 }
 
 fn admin(server: &S3Server, bucket: &str) -> S3Store {
-    let s = S3Store::open(bucket, &spec(server, bucket, SECRET_KEY)).unwrap();
+    let s = S3Store::open(
+        bucket,
+        &spec(server, bucket, SECRET_KEY),
+        Default::default(),
+    )
+    .unwrap();
     s.create_bucket().unwrap();
     s
 }
@@ -45,7 +50,7 @@ fn write_network(dir: &Path, open: SystemTime, peers: &[(u16, serde_json::Value)
     let net = serde_json::json!({"clock": {"genesis": rfc3339(genesis), "window_seconds": WINDOW_SECONDS}, "peers": peers});
     std::fs::write(
         dir.join("network.yaml"),
-        serde_yaml::to_string(&net).unwrap(),
+        yaml_serde::to_string(&net).unwrap(),
     )
     .unwrap();
 }
@@ -158,7 +163,7 @@ fn a_window_on_s3_every_way_a_peer_can_fail() {
     let cfg = gauntlet::config::LoadedConfig::load(Some(&d.join("gauntlet.yaml")), Vec::new(), &[])
         .unwrap()
         .config;
-    let (codec, layouts) = gauntlet::peer::layouts(&cfg, tch::Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&cfg, tch::Device::Cpu).unwrap();
     let cap = gauntlet::wire::gradient::size_cap(&layouts, &codec.params);
     let oversized = vec![7u8; cap as usize + 1];
     stores[&8]
@@ -494,7 +499,12 @@ fn listing_goes_past_one_page_and_bad_credentials_are_refused() {
     assert_eq!(keys.len(), 1215);
     assert_eq!(keys[1214], "gradient-01214-1-v1.safetensors");
     assert_eq!(store.list("gradient-0012").unwrap().len(), 10);
-    let wrong = S3Store::open("many", &spec(&server, "many", WRONG_SECRET)).unwrap();
+    let wrong = S3Store::open(
+        "many",
+        &spec(&server, "many", WRONG_SECRET),
+        Default::default(),
+    )
+    .unwrap();
     assert_eq!(
         wrong.head("gradient-00001-1-v1.safetensors").unwrap_err(),
         gauntlet::store::StoreError::Denied { status: 403 }

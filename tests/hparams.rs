@@ -4,8 +4,8 @@ use gauntlet::config::{HyperParams, LoadedConfig, LOCAL_DEFAULTS};
 
 #[test]
 fn every_hyper_parameter_is_documented_in_the_local_example() {
-    let local: serde_yaml::Value = serde_yaml::from_str(LOCAL_DEFAULTS).unwrap();
-    let defaults = serde_yaml::to_value(HyperParams::default()).unwrap();
+    let local: yaml_serde::Value = yaml_serde::from_str(LOCAL_DEFAULTS).unwrap();
+    let defaults = yaml_serde::to_value(HyperParams::default()).unwrap();
     for (key, _) in defaults.as_mapping().unwrap() {
         let key = key.as_str().unwrap();
         assert!(
@@ -101,11 +101,11 @@ fn learning_rate_schedule_matches_torch_sequential_lr() {
 
 #[test]
 fn secrets_are_redacted_wherever_they_sit() {
-    let tree: serde_yaml::Value = serde_yaml::from_str(
+    let tree: yaml_serde::Value = yaml_serde::from_str(
         "store:\n  access_key_id: AKIA1\n  secret_access_key: s3cr3t\n  endpoint: http://x\npeers:\n  - uid: 1\n    read_secret: abc\nwallet:\n  password: hunter2\n  empty_secret: null\n",
     )
     .unwrap();
-    let text = serde_yaml::to_string(&gauntlet::config::redact(&tree)).unwrap();
+    let text = yaml_serde::to_string(&gauntlet::config::redact(&tree)).unwrap();
     for secret in ["AKIA1", "s3cr3t", "abc", "hunter2"] {
         assert!(!text.contains(secret), "{secret} leaked:\n{text}");
     }

@@ -17,7 +17,7 @@ fn profile() -> std::path::PathBuf {
 /// The profile's hyper-parameters, as `--config` loads them over the defaults.
 fn latest() -> HyperParams {
     let text = std::fs::read_to_string(profile()).unwrap();
-    let cfg: Config = serde_yaml::from_str(&text).unwrap();
+    let cfg: Config = yaml_serde::from_str(&text).unwrap();
     cfg.hparams
 }
 
@@ -90,16 +90,7 @@ fn evaluated(window: u64, uid: u16, score: f64) -> Record {
 }
 
 fn rate(state: &mut State, h: &HyperParams, records: Vec<Record>) -> Vec<Record> {
-    gauntlet::rate::rate(
-        state,
-        h,
-        h.weights_schedule,
-        &h.ramp(),
-        records,
-        gauntlet::rate::Admission::Forced,
-    )
-    .unwrap()
-    .records
+    common::rate_as_given(state, h, records).records
 }
 
 #[test]

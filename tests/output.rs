@@ -85,7 +85,7 @@ fn world(d: &Path) {
         "clock": {"genesis": "2026-01-01T00:00:00Z", "window_seconds": 96},
         "peers": peers,
     });
-    std::fs::write(d.join("network.yaml"), serde_yaml::to_string(&net).unwrap()).unwrap();
+    std::fs::write(d.join("network.yaml"), yaml_serde::to_string(&net).unwrap()).unwrap();
     ok(gauntlet(d).args([
         "peer",
         "--uid",
@@ -196,6 +196,40 @@ fn no_command_panics_when_its_reader_goes_away() {
         for close in [Close::AfterFirstLine, Close::AtOnce] {
             closed_early(d, args, close);
         }
+    }
+    // Every stage, each on the records of the one before, and a round of them.
+    let save = |name: &str, args: &[&str]| {
+        let out = ok(gauntlet(d).args(args).args(["--format", "jsonl"]));
+        std::fs::write(d.join(name), &out.stdout).unwrap();
+    };
+    save("peers.jsonl", &["peers", "--window", "0"]);
+    save("fetched.jsonl", &["fetch", "peers.jsonl"]);
+    save(
+        "filtered.jsonl",
+        &["filter", "fetched.jsonl", "--checkpoints", "ckpts"],
+    );
+    save("deduped.jsonl", &["dedupe", "filtered.jsonl"]);
+    save(
+        "evaluated.jsonl",
+        &["evaluate", "deduped.jsonl", "--checkpoints", "ckpts"],
+    );
+    std::fs::write(
+        d.join("round.yaml"),
+        "checkpoints: ckpts\nstages: [peers, fetch, filter, dedupe]\n",
+    )
+    .unwrap();
+    for args in [
+        &["fetch", "peers.jsonl"][..],
+        &["filter", "fetched.jsonl", "--checkpoints", "ckpts"],
+        &["dedupe", "filtered.jsonl"],
+        &["select", "deduped.jsonl", "--state", "select.db"],
+        &["evaluate", "deduped.jsonl", "--checkpoints", "ckpts"],
+        &["commit", "evaluated.jsonl", "--state", "s.db"],
+        &["aggregate", "evaluated.jsonl", "--checkpoints", "ckpts"],
+        &["run", "round.yaml", "--window", "0"],
+        &["state", "records", "--window", "1", "--state", "s.db"],
+    ] {
+        closed_early_every_way(d, args);
     }
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         for close in [Close::AfterFirstLine, Close::AtOnce] {

@@ -4,8 +4,9 @@
 mod common;
 use gauntlet::config::{Config, LoadedConfig, LOCAL_DEFAULTS};
 use gauntlet::data::{Dataset, PageAssigner};
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::model::{LlamaConfig, Model};
-use gauntlet::peer::{self, Behaviour, Checkpoints, Job};
+use gauntlet::peer::{self, Behaviour, Job};
 use gauntlet::store::{LocalStore, Store};
 use gauntlet::wire::{self, gradient};
 use tch::{Device, Kind, Tensor};
@@ -60,7 +61,7 @@ fn job(n: &Net, uid: u16, window: u64, behaviour: Behaviour) -> Job {
 /// along sign(decoded update), as the reference evaluates a peer.
 fn improvements(n: &Net, uid: u16, window: u64) -> (f64, f64) {
     let h = &n.cfg.hparams;
-    let (codec, layouts) = peer::layouts(&n.cfg, Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&n.cfg, Device::Cpu).unwrap();
     let bytes = n
         .store
         .get(&wire::gradient_key(window, uid, "1"))
@@ -144,7 +145,7 @@ fn peer_files_decode_for_every_behaviour() {
         (9, Behaviour::Lazy { fraction: 0.1 }),
         (10, Behaviour::Desync),
     ];
-    let (codec, layouts) = peer::layouts(&n.cfg, Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&n.cfg, Device::Cpu).unwrap();
     for (uid, b) in &behaviours {
         let report = peer::run(&n.cfg, &job(&n, *uid, 3, b.clone()), &n.store).unwrap();
         assert_eq!(report.behaviour, b.name());
@@ -335,7 +336,7 @@ fn peer_through_the_binary() {
 fn the_rational_adversaries_upload_what_they_claim() {
     use gauntlet::dedupe::Fingerprint;
     let n = net();
-    let (codec, layouts) = peer::layouts(&n.cfg, Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(&n.cfg, Device::Cpu).unwrap();
     let read = |uid: u16, window: u64| {
         let bytes = n
             .store

@@ -1,12 +1,16 @@
 //! rate and the state: the mechanism's arithmetic, idempotence, crashes, concurrency.
 
 mod common;
-use common::{gauntlet, ok, pipe, stderr};
+#[cfg(feature = "failpoints")]
+use common::pipe;
+use common::{gauntlet, ok, stderr};
 use gauntlet::config::HyperParams;
 use gauntlet::record::{Record, Status};
 use gauntlet::score::openskill::PlackettLuce;
 use gauntlet::state::State;
+#[cfg(feature = "failpoints")]
 use std::io::{BufRead, BufReader};
+#[cfg(feature = "failpoints")]
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -32,15 +36,7 @@ fn window(w: u64) -> Vec<Record> {
 }
 
 fn rate(state: &mut State, h: &HyperParams, records: Vec<Record>) -> gauntlet::rate::Outcome {
-    gauntlet::rate::rate(
-        state,
-        h,
-        h.weights_schedule,
-        &h.ramp(),
-        records,
-        gauntlet::rate::Admission::Forced,
-    )
-    .unwrap()
+    common::rate_as_given(state, h, records)
 }
 
 #[test]
@@ -202,6 +198,7 @@ fn jsonl(records: &[Record]) -> String {
         .collect()
 }
 
+#[cfg(feature = "failpoints")]
 /// Waits until the child says it holds the window's transaction open.
 fn wait_for_pause(child: &mut std::process::Child) -> std::process::ChildStderr {
     let stderr = child.stderr.take().unwrap();
@@ -225,6 +222,16 @@ fn export(dir: &std::path::Path) -> String {
     ))
 }
 
+/// The failpoint that holds `rate`'s transaction open, written but not committed, while the
+/// returned file exists.
+#[cfg(feature = "failpoints")]
+fn hold(dir: &std::path::Path) -> (&'static str, std::path::PathBuf) {
+    let file = dir.join("hold-the-transaction");
+    std::fs::write(&file, "").unwrap();
+    ("GAUNTLET_FAILPOINT_RATE_BEFORE_COMMIT", file)
+}
+
+#[cfg(feature = "failpoints")]
 #[test]
 fn kill_9_in_the_middle_of_a_window_leaves_the_state_as_before() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,9 +243,10 @@ fn kill_9_in_the_middle_of_a_window_leaves_the_state_as_before() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let before = export(d);
+    let (var, held) = hold(d);
     let mut child = gauntlet(d)
         .args(["rate", "--state", "s.db", "--format", "jsonl"])
-        .env("GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS", "30000")
+        .env(var, &held)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -270,6 +278,7 @@ fn kill_9_in_the_middle_of_a_window_leaves_the_state_as_before() {
     assert_ne!(export(d), before);
 }
 
+#[cfg(feature = "failpoints")]
 #[test]
 fn two_processes_never_interleave() {
     let dir = tempfile::tempdir().unwrap();
@@ -277,9 +286,10 @@ fn two_processes_never_interleave() {
     let input = jsonl(&window(5));
     std::fs::write(d.join("w5.jsonl"), &input).unwrap();
     std::fs::write(d.join("w6.jsonl"), jsonl(&window(6))).unwrap();
+    let (var, held) = hold(d);
     let mut first = gauntlet(d)
         .args(["rate", "w5.jsonl", "--state", "s.db", "--format", "jsonl"])
-        .env("GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS", "1500")
+        .env(var, &held)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -303,11 +313,14 @@ fn two_processes_never_interleave() {
         "{}",
         stderr(&impatient)
     );
-    // One that waits applies its window after the first commits.
+    // One that waits applies its window after the first commits, once the first goes on.
     let second = gauntlet(d)
         .args(["rate", "w6.jsonl", "--state", "s.db"])
-        .output()
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    std::fs::remove_file(&held).unwrap();
+    let second = second.wait_with_output().unwrap();
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(first.wait().unwrap().success());
     // The same as applying the two windows one after the other.
@@ -472,9 +485,11 @@ fn copies_are_slashed_reset_or_barred_by_level() {
     let before = state.read().peers().unwrap();
     let dup = |uid: u16, level: &str| {
         let mut r = failed(2, uid, Status::Duplicate);
-        r.extra.insert(
-            "dedupe".into(),
-            serde_json::json!({"copied_from": 9, "overlap": 0.45, "cosine": 0.99, "level": level}),
+        r.dedupe = Some(
+            serde_json::from_value(
+                serde_json::json!({"copied_from": 9, "overlap": 0.45, "cosine": 0.99, "level": level}),
+            )
+            .unwrap(),
         );
         r
     };

@@ -18,10 +18,12 @@ fn full_record_round_trips_exactly() {
 
 #[test]
 fn unknown_fields_and_statuses_survive_at_every_level() {
-    let line = r#"{"window":5,"uid":3,"status":"quarantined","reason":"later stage","eval":{"own_before":1.0,"own_after":0.5,"rand_before":1.0,"rand_after":0.9,"score":0.1,"indicator":-1,"flops":1.5e12},"dedupe":{"copied_from":4,"overlap":0.93},"future":[1,2,{"x":null}]}"#;
+    let line = r#"{"window":5,"uid":3,"status":"quarantined","reason":"later stage","eval":{"own_before":1.0,"own_after":0.5,"rand_before":1.0,"rand_after":0.9,"score":0.1,"indicator":-1,"flops":1.5e12},"dedupe":{"copied_from":4,"overlap":0.93,"cosine":0.99,"judged_by":"v9"},"future":[1,2,{"x":null}]}"#;
     let r: Record = serde_json::from_str(line).unwrap();
     assert_eq!(r.status, Status::Other("quarantined".into()));
-    assert!(r.extra.contains_key("dedupe") && r.extra.contains_key("future"));
+    assert!(r.extra.contains_key("future"));
+    assert_eq!(r.dedupe.as_ref().unwrap().copied_from, Some(4));
+    assert!(r.dedupe.as_ref().unwrap().extra.contains_key("judged_by"));
     assert!(r.eval.as_ref().unwrap().extra.contains_key("flops"));
     let back: serde_json::Value =
         serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();

@@ -70,7 +70,7 @@ fn config(preset: &str) -> Config {
 
 /// A valid native gradient for the model: each chunk keeps indices 0..k, values mid-range.
 fn write_valid(cfg: &Config, path: &Path) -> u64 {
-    let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(cfg, tch::Device::Cpu).unwrap();
     let bins = codec.params.quant_bins as i64;
     let params: Vec<Encoded> = layouts
         .iter()
@@ -115,7 +115,7 @@ fn write_valid(cfg: &Config, path: &Path) -> u64 {
 
 /// The model's parameters as the reference's files hold them, for the generator.
 fn reference_params(cfg: &Config) -> serde_json::Value {
-    let (codec, layouts) = gauntlet::peer::layouts(cfg, tch::Device::Cpu).unwrap();
+    let (codec, layouts) = gauntlet::wire::layouts(cfg, tch::Device::Cpu).unwrap();
     let spec = gradient::spec(&layouts, &codec.params);
     let quant = spec.quant_bins > 0;
     serde_json::Value::Array(
@@ -145,7 +145,7 @@ fn check_cap(preset: &str) {
     let spec = serde_json::json!({
         "out": hostile,
         "cap": cap,
-        "quant_bins": gauntlet::codec::CodecParams::from_hparams(&cfg.hparams).quant_bins,
+        "quant_bins": cfg.hparams.codec_params().quant_bins,
         "params": reference_params(&cfg),
     });
     let spec_path = d.join("spec.json");

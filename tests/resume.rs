@@ -76,7 +76,9 @@ fn a_resume_the_server_ignores_starts_again_from_zero() {
     };
     // What an earlier, broken attempt left, where fetch keeps it (by store, key and ETag,
     // which this server does not send): the object's first 100,000 bytes.
-    let store = gauntlet::store::open(&bucket, d).unwrap().describe();
+    let store = gauntlet::store::open(&bucket, d, Default::default())
+        .unwrap()
+        .describe();
     let id = hex::encode(Sha256::digest(format!("{store}\n{key}")));
     let etag_id = hex::encode(Sha256::digest(format!("{id}\n")));
     let partial = d.join("cache/partial").join(etag_id);

@@ -55,7 +55,7 @@ fn left(net: &gauntlet::demo::Net, records: Vec<Record>) -> Left {
     let state = State::open(&net.cfg.state.path, Duration::from_secs(5)).unwrap();
     let r = state.read();
     let submissions = r
-        .submissions(&["pending", "committed", "sent", "superseded"])
+        .submissions(&[])
         .unwrap()
         .into_iter()
         // When, and so the local chain's extrinsic hash, depends on the wall clock.
@@ -147,7 +147,7 @@ fn pipeline_run_and_in_process_round_agree() {
     let mut net = gauntlet::demo::Net::open(&local_config(), &tmp.path().join("net")).unwrap();
     net.upload(0).unwrap();
     let config = tmp.path().join("gauntlet.yaml");
-    std::fs::write(&config, serde_yaml::to_string(&net.cfg).unwrap()).unwrap();
+    std::fs::write(&config, yaml_serde::to_string(&net.cfg).unwrap()).unwrap();
     let ledger = LocalChain::ledger_path(&net.cfg.network.file);
 
     // The demo's own round, in this process.
@@ -190,7 +190,7 @@ fn pipeline_run_and_in_process_round_agree() {
     workflow.window = Some(0);
     workflow.keep = Some(net.dir.join("rounds"));
     let file = tmp.path().join("round.yaml");
-    std::fs::write(&file, serde_yaml::to_string(&workflow).unwrap()).unwrap();
+    std::fs::write(&file, yaml_serde::to_string(&workflow).unwrap()).unwrap();
     let out = ok(gauntlet(&net.dir)
         .arg("--config")
         .arg(&config)

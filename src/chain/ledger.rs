@@ -8,11 +8,13 @@
 //! has come and its signature opens the commit.
 
 use super::calls::Call;
-use super::local::{format_time, NetworkFile};
-use super::subtensor::{ss58, Included, WeightRules};
+use super::local::NetworkFile;
+use super::subtensor::ss58;
 use super::timelock::{self, LocalBeacon};
 use super::wallet::Hotkey;
 use super::Chain;
+use super::{Included, WeightRules};
+use crate::time::format_time;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Write;

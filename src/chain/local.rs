@@ -4,6 +4,7 @@
 
 use crate::record::{Bucket, Record};
 use crate::secret::Secret;
+use crate::time::parse_time;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -105,15 +106,6 @@ impl BucketSpec {
     }
 }
 
-pub fn parse_time(s: &str) -> Result<SystemTime> {
-    humantime::parse_rfc3339_weak(s)
-        .with_context(|| format!("{s:?} is not an RFC 3339 time such as 2026-11-25T10:00:00Z"))
-}
-
-pub fn format_time(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
 impl Clock {
     /// The start of a window.
     pub fn window_start(&self, window: u64) -> Result<SystemTime> {
@@ -167,7 +159,7 @@ impl NetworkFile {
                 path.display()
             )
         })?;
-        let mut n: NetworkFile = serde_yaml::from_str(&text)
+        let mut n: NetworkFile = yaml_serde::from_str(&text)
             .with_context(|| format!("network file {} is not valid", path.display()))?;
         n.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
@@ -189,7 +181,7 @@ impl NetworkFile {
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
-        crate::atomic::write(path, serde_yaml::to_string(self)?.as_bytes())
+        crate::atomic::write(path, yaml_serde::to_string(self)?.as_bytes())
             .with_context(|| format!("cannot write the network file {}", path.display()))
     }
 

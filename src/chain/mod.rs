@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod ledger;
 pub mod local;
+pub mod rules;
 pub mod scale;
 pub mod subtensor;
 pub mod timelock;
@@ -16,8 +17,9 @@ use anyhow::Result;
 use calls::Call;
 use std::path::PathBuf;
 use std::time::Duration;
-use subtensor::{Included, WeightRules};
 use wallet::Hotkey;
+
+pub use rules::{Included, WeightRules};
 
 /// A chain gauntlet reads peers from and sends weights to.
 pub trait Chain {

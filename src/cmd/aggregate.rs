@@ -3,7 +3,7 @@
 
 use crate::cli::{ChainArgs, Ctx};
 use anyhow::Result;
-use gauntlet::peer::Checkpoints;
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::stage::{Context, Stage};
 use std::path::PathBuf;
 

@@ -35,10 +35,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             })
         }));
     }
-    let tree = redact(&serde_yaml::to_value(ctx.config())?);
+    let tree = redact(&yaml_serde::to_value(ctx.config())?);
     match out.format() {
         // For people, the configuration reads best as the YAML it is written in.
-        Format::Table => out.text(&serde_yaml::to_string(&tree)?),
+        Format::Table => out.text(&yaml_serde::to_string(&tree)?),
         Format::Json | Format::Jsonl => out.value(&tree),
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::cli::Ctx;
 use anyhow::Result;
-use gauntlet::peer;
 use gauntlet::wire::{self, gradient, reference};
 use std::path::{Path, PathBuf};
 
@@ -38,7 +37,7 @@ fn uid_from_name(path: &Path) -> Option<u16> {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let (codec, layouts) = peer::layouts(cfg, tch::Device::Cpu)?;
+    let (codec, layouts) = gauntlet::wire::layouts(cfg, tch::Device::Cpu)?;
     let expect = gradient::Expect {
         layouts: &layouts,
         codec: &codec.params,

@@ -2,7 +2,6 @@
 
 use crate::cli::Ctx;
 use anyhow::{Context, Result};
-use gauntlet::peer;
 use gauntlet::wire::{self, gradient, SyncSlice};
 use std::path::PathBuf;
 
@@ -34,7 +33,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
-    let (codec, layouts) = peer::layouts(cfg, tch::Device::Cpu)?;
+    let (codec, layouts) = gauntlet::wire::layouts(cfg, tch::Device::Cpu)?;
     let is_sync = args.sync
         || args.file.file_name().is_some_and(|n| {
             let n = n.to_string_lossy();

@@ -148,7 +148,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
             let peer = network
                 .peer(args.uid)
                 .with_context(|| format!("uid {} is not in the network file", args.uid))?;
-            gauntlet::store::open(&peer.bucket, &network.base)?
+            let timeouts = gauntlet::store::Timeouts::configured(ctx.config());
+            gauntlet::store::open(&peer.bucket, &network.base, timeouts)?
         }
     };
     let state_dir = args.state.unwrap_or_else(|| PathBuf::from("peer-state"));

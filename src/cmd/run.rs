@@ -2,7 +2,7 @@
 
 use crate::cli::{ChainArgs, Ctx, WalletArgs};
 use anyhow::Result;
-use gauntlet::peer::Checkpoints;
+use gauntlet::model::checkpoint::Checkpoints;
 use gauntlet::round::{self, Stage, Workflow};
 use gauntlet::stage::Context;
 use std::path::PathBuf;

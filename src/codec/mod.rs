@@ -42,16 +42,6 @@ pub struct CodecParams {
 }
 
 impl CodecParams {
-    pub fn from_hparams(h: &crate::config::HyperParams) -> CodecParams {
-        CodecParams {
-            kind: h.codec,
-            target_chunk: h.target_chunk,
-            topk: h.topk_compression,
-            quant_bins: h.quantization_bins,
-            quant_range: h.quantization_range,
-        }
-    }
-
     pub fn validate(&self) -> Result<()> {
         anyhow::ensure!(
             self.target_chunk >= 1,

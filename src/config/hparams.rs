@@ -353,6 +353,17 @@ impl HyperParams {
     }
 
     /// The ramp schedule's parameters.
+    /// The codec these hparams set.
+    pub fn codec_params(&self) -> crate::codec::CodecParams {
+        crate::codec::CodecParams {
+            kind: self.codec,
+            target_chunk: self.target_chunk,
+            topk: self.topk_compression,
+            quant_bins: self.quantization_bins,
+            quant_range: self.quantization_range,
+        }
+    }
+
     pub fn ramp(&self) -> RampParams {
         RampParams {
             burn_rate: self.burn_rate,

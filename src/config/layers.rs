@@ -3,9 +3,9 @@
 use super::Config;
 use crate::UsageError;
 use anyhow::{Context, Result};
-use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use yaml_serde::{Mapping, Value};
 
 /// Where an effective value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl LoadedConfig {
         env: impl IntoIterator<Item = (String, String)>,
         sets: &[String],
     ) -> Result<LoadedConfig> {
-        let defaults = serde_yaml::to_value(Config::default())?;
+        let defaults = yaml_serde::to_value(Config::default())?;
         let mut leaves = BTreeMap::new();
         collect_leaves(&defaults, "", &mut leaves);
         let mut sources: BTreeMap<String, Source> = leaves
@@ -66,7 +66,7 @@ impl LoadedConfig {
         let mut tree = defaults.clone();
 
         if let Some((name, text)) = base {
-            let layer: Value = serde_yaml::from_str(text)
+            let layer: Value = yaml_serde::from_str(text)
                 .with_context(|| format!("embedded config {name} is not valid YAML"))?;
             let mut touched = Vec::new();
             merge(&mut tree, &layer, "", &mut touched)
@@ -83,7 +83,7 @@ impl LoadedConfig {
         if let Some(path) = &file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read config file {}", path.display()))?;
-            let layer: Value = serde_yaml::from_str(&text)
+            let layer: Value = yaml_serde::from_str(&text)
                 .with_context(|| format!("config file {} is not valid YAML", path.display()))?;
             if !layer.is_null() {
                 let mut touched = Vec::new();
@@ -99,9 +99,10 @@ impl LoadedConfig {
         let env: BTreeMap<String, String> = env.into_iter().collect();
         let known: std::collections::HashSet<String> =
             leaves.keys().map(|k| env_var_name(k)).collect();
-        if let Some(name) = env.keys().find(|n| {
-            n.starts_with("GAUNTLET_") && !known.contains(*n) && !NOT_CONFIG.contains(&n.as_str())
-        }) {
+        if let Some(name) = env
+            .keys()
+            .find(|n| n.starts_with("GAUNTLET_") && !known.contains(*n) && !not_config(n))
+        {
             return Err(UsageError(format!(
                 "{name} names no config key (see `gauntlet config --sources` for every key's variable); unset it or correct its name"
             ))
@@ -145,7 +146,7 @@ impl LoadedConfig {
             ))
         })?;
         let mut effective = BTreeMap::new();
-        collect_leaves(&serde_yaml::to_value(&config)?, "", &mut effective);
+        collect_leaves(&yaml_serde::to_value(&config)?, "", &mut effective);
         super::validate::check(&effective, &sources)?;
         Ok(LoadedConfig {
             config,
@@ -155,13 +156,17 @@ impl LoadedConfig {
     }
 }
 
-/// The `GAUNTLET_*` variables that are not config keys: the config file's path, and the
-/// test suite's python and failpoint.
-const NOT_CONFIG: [&str; 3] = [
-    "GAUNTLET_CONFIG",
-    "GAUNTLET_TEST_PYTHON",
-    "GAUNTLET_DEBUG_PAUSE_BEFORE_COMMIT_MS",
-];
+/// The `GAUNTLET_*` variables that are not config keys: the config file's path and the test
+/// suite's python (and, in a build with failpoints, theirs).
+const NOT_CONFIG: [&str; 2] = ["GAUNTLET_CONFIG", "GAUNTLET_TEST_PYTHON"];
+
+fn not_config(name: &str) -> bool {
+    #[cfg(feature = "failpoints")]
+    if name.starts_with(crate::failpoint::PREFIX) {
+        return true;
+    }
+    NOT_CONFIG.contains(&name)
+}
 
 /// `GAUNTLET_` + the key's path upper-cased, sections joined by `__`.
 pub fn env_var_name(key: &str) -> String {
@@ -253,7 +258,7 @@ fn parse_scalar(raw: &str, default: &Value) -> Value {
     if default.is_string() {
         return Value::String(raw.to_string());
     }
-    serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
+    yaml_serde::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
 }
 
 /// A copy of a config tree with every secret-looking leaf replaced by `<redacted>`.

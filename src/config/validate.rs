@@ -5,8 +5,8 @@
 
 use super::layers::Source;
 use crate::UsageError;
-use serde_yaml::Value;
 use std::collections::BTreeMap;
+use yaml_serde::Value;
 
 /// What a key's value must be.
 #[derive(Clone, Copy)]

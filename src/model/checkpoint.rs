@@ -317,3 +317,38 @@ pub fn read_slices(
     }
     Ok(out)
 }
+
+/// Where the model of a window is: one file, or a folder of `checkpoint-{w}` files.
+#[derive(Clone, Debug)]
+pub enum Checkpoints {
+    /// This file, whatever the window.
+    File(PathBuf),
+    /// The newest `checkpoint-{w}.safetensors` with `w` at or before the window.
+    Folder(PathBuf),
+}
+
+impl Checkpoints {
+    /// The checkpoint for `window`, and its window when it came from a folder.
+    /// The checkpoint of exactly `window`, where the folder holds one.
+    pub fn exactly(&self, window: u64) -> Option<PathBuf> {
+        self.resolve(window)
+            .ok()
+            .filter(|(at, _)| *at == Some(window))
+            .map(|(_, p)| p)
+    }
+
+    pub fn resolve(&self, window: u64) -> Result<(Option<u64>, PathBuf)> {
+        match self {
+            Checkpoints::File(p) => Ok((None, p.clone())),
+            Checkpoints::Folder(dir) => {
+                let (w, p) = latest_at_or_before(dir, window)?.with_context(|| {
+                    format!(
+                        "no checkpoint for window {window} or earlier in {}",
+                        dir.display()
+                    )
+                })?;
+                Ok((Some(w), p))
+            }
+        }
+    }
+}

@@ -13,12 +13,14 @@
 
 pub mod adversary;
 
-use crate::codec::{Codec, CodecParams, Encoded, Layout};
+use crate::codec::{Codec, Encoded, Layout};
 use crate::config::Config;
 use crate::data::{Dataset, PageAssigner};
+use crate::model::checkpoint::Checkpoints;
 use crate::model::{self, checkpoint, Model};
 use crate::store::Store;
 use crate::tensor_io::{tensor_from_bytes, write_safetensors, TensorBytes};
+use crate::wire::layouts;
 use crate::wire::{GradientMeta, Receipt, SyncSlice};
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -99,41 +101,6 @@ impl Behaviour {
     }
 }
 
-/// Where the peer finds the model for a window.
-#[derive(Clone, Debug)]
-pub enum Checkpoints {
-    /// This file, whatever the window.
-    File(PathBuf),
-    /// The newest `checkpoint-{w}.safetensors` with `w` at or before the window.
-    Folder(PathBuf),
-}
-
-impl Checkpoints {
-    /// The checkpoint for `window`, and its window when it came from a folder.
-    /// The checkpoint of exactly `window`, where the folder holds one.
-    pub fn exactly(&self, window: u64) -> Option<PathBuf> {
-        self.resolve(window)
-            .ok()
-            .filter(|(at, _)| *at == Some(window))
-            .map(|(_, p)| p)
-    }
-
-    pub fn resolve(&self, window: u64) -> Result<(Option<u64>, PathBuf)> {
-        match self {
-            Checkpoints::File(p) => Ok((None, p.clone())),
-            Checkpoints::Folder(dir) => {
-                let (w, p) = checkpoint::latest_at_or_before(dir, window)?.with_context(|| {
-                    format!(
-                        "no checkpoint for window {window} or earlier in {}",
-                        dir.display()
-                    )
-                })?;
-                Ok((Some(w), p))
-            }
-        }
-    }
-}
-
 pub struct Job {
     pub uid: u16,
     pub window: u64,
@@ -158,22 +125,6 @@ pub struct Report {
     pub gradient_key: String,
     pub gradient_bytes: u64,
     pub sync_key: String,
-}
-
-/// The codec and the layouts of every parameter of the configured model, in checkpoint order.
-pub fn layouts(cfg: &Config, device: tch::Device) -> Result<(Codec, Vec<Layout>)> {
-    let config = model::LlamaConfig::preset(&cfg.model.preset)?;
-    let codec = Codec::new(CodecParams::from_hparams(&cfg.hparams), device)?;
-    let layouts = config
-        .param_shapes()
-        .iter()
-        .map(|(n, s)| {
-            codec
-                .layout(n, s)
-                .in_files(cfg.network.param_names, &config)
-        })
-        .collect();
-    Ok((codec, layouts))
 }
 
 pub fn run(cfg: &Config, job: &Job, store: &dyn Store) -> Result<Report> {

@@ -77,7 +77,7 @@ struct AggregateOptions {
 impl<'de> Deserialize<'de> for Stage {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error;
-        use serde_yaml::Value;
+        use yaml_serde::Value;
         let (name, options) = match Value::deserialize(d)? {
             Value::String(name) => (name, Value::Null),
             Value::Tagged(t) => (t.tag.to_string().trim_start_matches('!').to_string(), t.value),
@@ -101,7 +101,7 @@ impl<'de> Deserialize<'de> for Stage {
             if v.is_null() {
                 return Ok(T::default());
             }
-            serde_yaml::from_value(v).map_err(|e| E::custom(format!("stage {name}: {e}")))
+            yaml_serde::from_value(v).map_err(|e| E::custom(format!("stage {name}: {e}")))
         }
         let no_options = |v: &Value| {
             if v.is_null() || v.as_mapping().is_some_and(|m| m.is_empty()) {
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn stages_read_as_names_one_key_maps_and_tags() {
         let yaml = "- peers\n- evaluate\n- evaluate: {device: cuda, shard: 1/4}\n- !commit {dry_run: true}\n- aggregate:\n    uid: 3\n- rate: {}\n- rate: {force: true}\n- fetch\n";
-        let stages: Vec<Stage> = serde_yaml::from_str(yaml).unwrap();
+        let stages: Vec<Stage> = yaml_serde::from_str(yaml).unwrap();
         assert_eq!(
             stages,
             [
@@ -212,22 +212,22 @@ mod tests {
                 Stage::Fetch { stats: None },
             ]
         );
-        let written = serde_yaml::to_string(&stages).unwrap();
+        let written = yaml_serde::to_string(&stages).unwrap();
         assert_eq!(
-            serde_yaml::from_str::<Vec<Stage>>(&written).unwrap(),
+            yaml_serde::from_str::<Vec<Stage>>(&written).unwrap(),
             stages
         );
     }
 
     #[test]
     fn unknown_stages_and_options_are_named() {
-        let e = serde_yaml::from_str::<Vec<Stage>>("- evaluat\n").unwrap_err();
+        let e = yaml_serde::from_str::<Vec<Stage>>("- evaluat\n").unwrap_err();
         assert!(e.to_string().contains("unknown stage \"evaluat\""), "{e}");
-        let e = serde_yaml::from_str::<Vec<Stage>>("- evaluate: {gpu: 1}\n").unwrap_err();
+        let e = yaml_serde::from_str::<Vec<Stage>>("- evaluate: {gpu: 1}\n").unwrap_err();
         assert!(e.to_string().contains("stage evaluate"), "{e}");
-        let e = serde_yaml::from_str::<Vec<Stage>>("- dedupe: {x: 1}\n").unwrap_err();
+        let e = yaml_serde::from_str::<Vec<Stage>>("- dedupe: {x: 1}\n").unwrap_err();
         assert!(e.to_string().contains("takes no options"), "{e}");
-        let e = serde_yaml::from_str::<Vec<Stage>>("- evaluate: {shard: 4/4}\n").unwrap_err();
+        let e = yaml_serde::from_str::<Vec<Stage>>("- evaluate: {shard: 4/4}\n").unwrap_err();
         assert!(e.to_string().contains("0 ≤ K < N"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ pub use kind::Stage;
 
 use crate::chain::{Chain, NetworkFile, Source};
 use crate::config::Config;
-use crate::peer::Checkpoints;
+use crate::model::checkpoint::Checkpoints;
 use crate::record::{Record, Status};
 use crate::state::State;
 use anyhow::{Context as _, Result};

@@ -168,13 +168,64 @@ impl PeerHistory {
     }
 }
 
+/// How far a window's weight submission got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubmissionStatus {
+    /// Waiting to be sent (or retried).
+    #[default]
+    Pending,
+    /// Commit-reveal: committed, waiting for its reveal epoch.
+    Committed,
+    /// Included on chain.
+    Sent,
+    /// A later window's weights were sent first.
+    Superseded,
+}
+
+impl SubmissionStatus {
+    const ALL: [SubmissionStatus; 4] = [
+        SubmissionStatus::Pending,
+        SubmissionStatus::Committed,
+        SubmissionStatus::Sent,
+        SubmissionStatus::Superseded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Pending => "pending",
+            SubmissionStatus::Committed => "committed",
+            SubmissionStatus::Sent => "sent",
+            SubmissionStatus::Superseded => "superseded",
+        }
+    }
+}
+
+impl rusqlite::types::ToSql for SubmissionStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::types::FromSql for SubmissionStatus {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = v.as_str()?;
+        SubmissionStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                rusqlite::types::FromSqlError::Other(
+                    format!("unknown submission status {text:?}").into(),
+                )
+            })
+    }
+}
+
 /// One window's weight submission and how far it got.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
     pub window: u64,
-    /// `pending`, `committed` (commit-reveal: waiting for its reveal epoch), `sent` (included
-    /// on chain), or `superseded` (a later window's weights were sent first).
-    pub status: String,
+    pub status: SubmissionStatus,
     pub created_at: String,
     pub sent_at: Option<String>,
     pub detail: Option<String>,
@@ -477,7 +528,7 @@ impl Reader<'_> {
     }
 
     /// Every weight submission with the given statuses, oldest window first.
-    pub fn submissions(&self, statuses: &[&str]) -> Result<Vec<Submission>> {
+    pub fn submissions(&self, statuses: &[SubmissionStatus]) -> Result<Vec<Submission>> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions ORDER BY window"
         ))?;
@@ -485,7 +536,7 @@ impl Reader<'_> {
         let all: Vec<Submission> = rows.collect::<rusqlite::Result<_>>()?;
         Ok(all
             .into_iter()
-            .filter(|s| statuses.is_empty() || statuses.contains(&s.status.as_str()))
+            .filter(|s| statuses.is_empty() || statuses.contains(&s.status))
             .collect())
     }
 
@@ -601,6 +652,4 @@ impl Tx<'_> {
     }
 }
 
-pub fn now() -> String {
-    crate::chain::local::format_time(std::time::SystemTime::now())
-}
+pub use crate::time::now;

@@ -9,7 +9,7 @@ mod local;
 mod s3;
 
 pub use local::LocalStore;
-pub use s3::{set_timeouts, S3Store};
+pub use s3::{S3Store, Timeouts};
 
 /// The S3 client configuration gauntlet uses for a bucket (for checks and tools).
 pub fn s3_client_config(spec: &BucketSpec) -> Result<aws_sdk_s3::Config> {
@@ -180,9 +180,9 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// Opens the store a bucket spec names; relative folder paths are resolved against `base`.
-pub fn open(spec: &BucketSpec, base: &Path) -> Result<Box<dyn Store>> {
+pub fn open(spec: &BucketSpec, base: &Path, timeouts: Timeouts) -> Result<Box<dyn Store>> {
     if let Some(rest) = spec.url.strip_prefix("s3://") {
-        return Ok(Box::new(S3Store::open(rest, spec)?));
+        return Ok(Box::new(S3Store::open(rest, spec, timeouts)?));
     }
     let path = spec.url.strip_prefix("file://").unwrap_or(&spec.url);
     anyhow::ensure!(

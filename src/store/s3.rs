@@ -118,24 +118,19 @@ pub fn client_config(spec: &BucketSpec, timeouts: Timeouts) -> Result<aws_sdk_s3
         .build())
 }
 
-static TIMEOUTS: std::sync::Mutex<Option<Timeouts>> = std::sync::Mutex::new(None);
-
-/// Sets the timeouts of the S3 stores opened from now on (the config's fetch section).
-pub fn set_timeouts(connect: Duration, read: Duration) {
-    *TIMEOUTS.lock().unwrap_or_else(|e| e.into_inner()) = Some(Timeouts { connect, read });
+impl Timeouts {
+    /// The timeouts the config's fetch section sets.
+    pub fn configured(cfg: &crate::config::Config) -> Timeouts {
+        Timeouts {
+            connect: crate::chain::seconds(cfg.fetch.connect_timeout_seconds),
+            read: crate::chain::seconds(cfg.fetch.read_timeout_seconds),
+        }
+    }
 }
 
 impl S3Store {
     /// `bucket` is the part of the URL after `s3://`.
-    pub fn open(bucket: &str, spec: &BucketSpec) -> Result<S3Store> {
-        let timeouts = TIMEOUTS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or_default();
-        Self::with_timeouts(bucket, spec, timeouts)
-    }
-
-    pub fn with_timeouts(bucket: &str, spec: &BucketSpec, timeouts: Timeouts) -> Result<S3Store> {
+    pub fn open(bucket: &str, spec: &BucketSpec, timeouts: Timeouts) -> Result<S3Store> {
         let bucket = bucket.trim_end_matches('/');
         anyhow::ensure!(
             !bucket.is_empty() && !bucket.contains('/'),

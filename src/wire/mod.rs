@@ -159,3 +159,22 @@ pub fn read_capped(path: &std::path::Path, cap: u64) -> anyhow::Result<Result<Ve
         format!("cannot read {}", path.display())
     })?))
 }
+
+/// The codec and the layouts of every parameter of the configured model, in checkpoint order.
+pub fn layouts(
+    cfg: &crate::config::Config,
+    device: tch::Device,
+) -> anyhow::Result<(crate::codec::Codec, Vec<crate::codec::Layout>)> {
+    let config = crate::model::LlamaConfig::preset(&cfg.model.preset)?;
+    let codec = crate::codec::Codec::new(cfg.hparams.codec_params(), device)?;
+    let layouts = config
+        .param_shapes()
+        .iter()
+        .map(|(n, s)| {
+            codec
+                .layout(n, s)
+                .in_files(cfg.network.param_names, &config)
+        })
+        .collect();
+    Ok((codec, layouts))
+}

@@ -202,3 +202,14 @@ pub fn evaluated_record(
     });
     r
 }
+
+/// Applies hand-made records of one window to a state as `rate --force` does: these tests
+/// build windows without `peers`, so without a roster.
+pub fn rate_as_given(
+    state: &mut gauntlet::state::State,
+    h: &gauntlet::config::HyperParams,
+    records: Vec<gauntlet::record::Record>,
+) -> gauntlet::rate::Outcome {
+    let admission = gauntlet::rate::Admission::Forced;
+    gauntlet::rate::rate(state, h, h.weights_schedule, &h.ramp(), records, admission).unwrap()
+}
