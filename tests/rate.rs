@@ -536,10 +536,14 @@ fn copies_are_slashed_reset_or_barred_by_level() {
 fn read_commands_never_create_a_state_and_a_damaged_one_says_how_to_recover() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let reads: [&[&str]; 4] = [
+    let reads: [&[&str]; 8] = [
         &["state", "export"],
         &["state", "weights"],
         &["state", "peers"],
+        &["state", "records", "--window", "1"],
+        &["state", "forget", "--window", "1"],
+        &["state", "backup", "copy.db"],
+        &["audit", "--uid", "1"],
         &["commit", "--network", "net.yaml"],
     ];
     for args in reads {
@@ -555,6 +559,7 @@ fn read_commands_never_create_a_state_and_a_damaged_one_says_how_to_recover() {
             stderr(&out)
         );
         assert!(!d.join("typo.db").exists(), "{args:?} created the state");
+        assert!(!d.join("copy.db").exists(), "{args:?} wrote a copy");
     }
     std::fs::write(d.join("bad.db"), "not a database ".repeat(300)).unwrap();
     let out = gauntlet(d)
