@@ -511,6 +511,17 @@ fn a_round_by_hand_gives_the_demos_records_and_damaged_windows_are_undone() {
     };
     let uninterrupted = figures("state.db");
     assert_eq!(figures("copy.db"), uninterrupted, "the backup is the state");
+    // And a whole database to SQLite itself (Python's sqlite3, not ours).
+    let check = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute('pragma integrity_check').fetchone()[0], c.execute('select count(*) from windows').fetchone()[0])";
+    let out = ok(std::process::Command::new(common::python())
+        .args(["-c", check])
+        .arg(net.join("copy.db")));
+    assert_eq!(
+        common::stdout(&out).trim(),
+        "ok 4",
+        "{}",
+        common::stderr(&out)
+    );
     let rate = |input: &str, extra: &[&str]| {
         let mut line = format!("{input} | gauntlet rate --state copy.db --format jsonl");
         for a in extra {
