@@ -431,9 +431,26 @@ fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed()
         said.contains("timelocked") && said.contains("drand round"),
         "{said}"
     );
-    // Sealed: the ledger has the commit but cannot read its weights before the round.
-    let ledger = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
+    // Sealed: the ledger has the commit but cannot read its weights before the round. The
+    // ledger is read at given times (the round's start and a second before), not waited for.
+    use gauntlet::chain::ledger::LocalChain;
+    use gauntlet::chain::timelock::{QUICKNET_GENESIS, QUICKNET_PERIOD};
+    let ledger = LocalChain::ledger(&net).unwrap();
     assert_eq!(ledger.len(), 1);
+    let t = ledger[0].timelocked.clone().unwrap();
+    let round_starts = std::time::UNIX_EPOCH
+        + std::time::Duration::from_secs(QUICKNET_GENESIS + t.reveal_round * QUICKNET_PERIOD);
+    assert_eq!(
+        gauntlet::chain::timelock::round_at(
+            round_starts
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64()
+        ),
+        t.reveal_round
+    );
+    let before = round_starts - std::time::Duration::from_secs(1);
+    let ledger = LocalChain::ledger_at(&net, before).unwrap();
     let t = ledger[0].timelocked.clone().unwrap();
     assert_eq!(t.state, "sealed");
     assert!(ledger[0].uids.is_empty());
@@ -445,20 +462,8 @@ fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed()
         vec![(5, "superseded"), (6, "sent")]
     );
 
-    // The round comes (two-second windows: a few seconds) and the chain opens it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let opened = loop {
-        let l = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
-        if l[0].timelocked.as_ref().unwrap().state != "sealed" {
-            break l;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "round {} never came",
-            t.reveal_round
-        );
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
+    // The round comes and the chain opens it.
+    let opened = LocalChain::ledger_at(&net, round_starts).unwrap();
     assert_eq!(opened[0].timelocked.as_ref().unwrap().state, "revealed");
     assert_eq!(opened[0].uids, vec![1, 2]);
     assert_eq!(opened[0].weights, vec![65535, 28086]);
@@ -469,7 +474,7 @@ fn commit_reveal_v4_on_the_local_chain_is_sealed_until_its_round_then_revealed()
         .unwrap()
         .replace("local test beacon", "another beacon");
     std::fs::write(&net, other).unwrap();
-    let l = gauntlet::chain::ledger::LocalChain::ledger(&net).unwrap();
+    let l = LocalChain::ledger_at(&net, round_starts).unwrap();
     let state_now = &l[0].timelocked.as_ref().unwrap().state;
     assert!(state_now.starts_with("dropped"), "{state_now}");
     assert!(l[0].uids.is_empty());

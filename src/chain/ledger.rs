@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct LocalChain {
     path: PathBuf,
@@ -67,6 +67,12 @@ impl LocalChain {
 
     /// Every submission received, oldest first.
     pub fn ledger(network_file: &Path) -> Result<Vec<LedgerEntry>> {
+        LocalChain::ledger_at(network_file, SystemTime::now())
+    }
+
+    /// The ledger as it reads at time `now`: timelocked commits whose drand round has come by
+    /// then are opened.
+    pub fn ledger_at(network_file: &Path, now: SystemTime) -> Result<Vec<LedgerEntry>> {
         let path = LocalChain::ledger_path(network_file);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -89,7 +95,8 @@ impl LocalChain {
                 .commit_reveal
                 .as_ref()
                 .map(|c| LocalBeacon::from_seed(&c.beacon_seed));
-            let round = timelock::round_at(timelock::unix_now());
+            let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+            let round = timelock::round_at(now.as_secs_f64());
             for e in &mut entries {
                 open_commit(e, beacon.as_ref(), round);
             }

@@ -5,7 +5,6 @@ use anyhow::Result;
 use gauntlet::output::{styled, Format};
 use gauntlet::state::State;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// One peer explained: each stage's figures, statuses and reasons, and how its weight follows
 ///
@@ -31,7 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let cfg = ctx.config();
     let state = State::open_read_only(
         args.state.as_ref().unwrap_or(&cfg.state.path),
-        Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
+        gauntlet::chain::seconds(cfg.state.wait_seconds),
     )?;
     let records = match args.window {
         Some(w) => state

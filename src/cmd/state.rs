@@ -7,7 +7,6 @@ use gauntlet::score::openskill::Rating;
 use gauntlet::state::State;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// The validator's state: ratings, weights, history
 #[derive(Subcommand, Debug)]
@@ -90,7 +89,7 @@ struct Exported {
 fn open(ctx: &Ctx, c: &Common, write: bool) -> Result<State> {
     let cfg = ctx.config();
     let path = c.state.as_ref().unwrap_or(&cfg.state.path);
-    let wait = Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0));
+    let wait = gauntlet::chain::seconds(cfg.state.wait_seconds);
     if write {
         State::open_existing(path, wait)
     } else {
@@ -135,7 +134,7 @@ pub fn run(ctx: &Ctx, cmd: Command) -> Result<()> {
             let cfg = ctx.config();
             let mut state = State::open(
                 a.common.state.as_ref().unwrap_or(&cfg.state.path),
-                Duration::from_secs_f64(cfg.state.wait_seconds.max(0.0)),
+                gauntlet::chain::seconds(cfg.state.wait_seconds),
             )?;
             let tx = state.begin()?;
             let mut peers = tx.read().peers()?;
