@@ -16,7 +16,8 @@ use crate::chain::timelock;
 use crate::chain::wallet::Hotkey;
 use crate::chain::Chain;
 use crate::chain::{Included, WeightRules};
-use crate::state::{now, State, Submission, SubmissionStatus};
+use crate::state::{State, Submission, SubmissionStatus};
+use crate::time::now;
 use anyhow::Result;
 use serde::Serialize;
 

@@ -8,7 +8,7 @@
 pub use crate::stage::Stage;
 
 use crate::record::Record;
-use crate::stage::{Context, Message};
+use crate::stage::{Context, Done, Message};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -84,17 +84,11 @@ pub fn run(
         out.times.push((name, started.elapsed()));
         let done = match (commits, result) {
             (_, Ok(done)) => done,
-            (true, Err(e)) => {
-                let why = format!("{e:#}; the weights stay pending for the next round");
-                let note = format!("{name}: failed: {why}");
-                out.commit_error = Some(why);
-                progress(&note);
-                out.notes.push(note);
-                if let Some(dir) = keep {
-                    keep_records(dir, stage, window, &out.records)?;
-                }
-                continue;
-            }
+            // As round.sh: the round goes on with the records the commit was given.
+            (true, Err(e)) => Done::failed(
+                std::mem::take(&mut out.records),
+                format!("{e:#}; the weights stay pending for the next round"),
+            ),
             (_, Err(e)) => return Err(e.context(format!("stage {name} of window {window}"))),
         };
         for m in &done.messages {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{gauntlet, ok, python, stderr};
+use common::{gauntlet, ok, python, stderr, stdout};
 use gauntlet::chain::calls::{Call, OfflineChain};
 use gauntlet::chain::scale::{
     commit_hash, epoch_index, epoch_start, normalize_weights, AxonInfo, BucketCommitment, Data,
@@ -550,4 +550,54 @@ fn the_window_clock_follows_explicit_starts() {
     // A clock kept by hand (the demo's) runs ahead of the formula.
     clock.windows.insert(9, "2026-01-01T00:06:30Z".into());
     assert_eq!(clock.window_at(t("2026-01-01T00:06:40Z")).unwrap(), 9);
+}
+
+#[test]
+fn a_round_whose_commit_fails_goes_on_keeps_the_weights_pending_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Commit-reveal on, and no hotkey to commit with: the commit stage fails.
+    std::fs::write(
+        d.join("network.yaml"),
+        "clock:\n  genesis: 2026-01-01T00:00:00Z\n  window_seconds: 96\n\
+         peers:\n  - {uid: 1, hotkey: h1, stake: 1.0, bucket: {url: buckets}}\n\
+         commit_reveal:\n  tempo: 1\n  beacon_seed: local test beacon\n",
+    )
+    .unwrap();
+    pending_state(&d.join("state.db"), &[5]);
+    std::fs::write(
+        d.join("round.yaml"),
+        "checkpoints: ckpts\nkeep: rounds\nstages: [peers, commit]\n",
+    )
+    .unwrap();
+    let out = gauntlet(d)
+        .args([
+            "run",
+            "round.yaml",
+            "--window",
+            "5",
+            "--network",
+            "network.yaml",
+        ])
+        .args(["--state", "state.db", "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("run: commit: failed: ") && said.contains("stay pending for the next round"),
+        "{said}"
+    );
+    // The records the commit was given pass on, to stdout and to the kept file.
+    let printed = common::records(&out);
+    assert_eq!(printed.iter().map(|r| r.uid).collect::<Vec<_>>(), [1]);
+    let kept = std::fs::read_to_string(d.join("rounds/commit-5.jsonl")).unwrap();
+    assert_eq!(kept, stdout(&out));
+    assert_eq!(
+        submissions(&d.join("state.db"))
+            .iter()
+            .map(|s| (s.window, s.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(5, "pending")]
+    );
 }

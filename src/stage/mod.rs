@@ -62,6 +62,15 @@ impl Done {
             failure: None,
         }
     }
+
+    /// A stage that failed, passing `records` on as it was given them.
+    pub fn failed(records: Vec<Record>, why: String) -> Done {
+        Done {
+            note: format!("failed: {why}"),
+            failure: Some(why),
+            ..Done::new(records, "")
+        }
+    }
 }
 
 impl<'a> Context<'a> {

@@ -16,6 +16,7 @@ pub use undo::{Forgotten, UNDO_WINDOWS};
 use submission::{submission_from_row, SUBMISSION_COLUMNS};
 
 use crate::score::openskill::Rating;
+use crate::time::now;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -345,21 +346,19 @@ impl Reader<'_> {
 
     /// The latest window this state applied, if any.
     pub fn last_applied(&self) -> Result<Option<u64>> {
-        Ok(self
-            .conn
-            .query_row("SELECT MAX(window) FROM windows", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })?
-            .map(|w| w as u64))
+        self.one_window("SELECT MAX(window) FROM windows")
     }
 
     /// The first window this state applied, if any.
     pub fn first_applied(&self) -> Result<Option<u64>> {
+        self.one_window("SELECT MIN(window) FROM windows")
+    }
+
+    /// The window number a query of one row and column gives (NULL: none).
+    fn one_window(&self, sql: &str) -> Result<Option<u64>> {
         Ok(self
             .conn
-            .query_row("SELECT MIN(window) FROM windows", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })?
+            .query_row(sql, [], |r| r.get::<_, Option<i64>>(0))?
             .map(|w| w as u64))
     }
 
@@ -395,12 +394,7 @@ impl Reader<'_> {
     pub fn weights(&self, window: Option<u64>) -> Result<(Option<u64>, Weights)> {
         let window: Option<u64> = match window {
             Some(w) => Some(w),
-            None => self
-                .conn
-                .query_row("SELECT MAX(window) FROM weights", [], |r| {
-                    r.get::<_, Option<i64>>(0)
-                })?
-                .map(|w| w as u64),
+            None => self.one_window("SELECT MAX(window) FROM weights")?,
         };
         let Some(w) = window else {
             return Ok((None, Vec::new()));
@@ -441,12 +435,19 @@ impl Reader<'_> {
 
     /// Windows whose weights wait to be submitted, oldest first.
     pub fn pending(&self) -> Result<Vec<u64>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT window FROM submissions WHERE status = 'pending' ORDER BY window")?;
-        let rows = stmt.query_map([], |r| r.get::<_, i64>(0).map(|w| w as u64))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        windows(
+            self.conn,
+            "SELECT window FROM submissions WHERE status = 'pending' ORDER BY window",
+            [],
+        )
     }
+}
+
+/// The window numbers a query of one column gives, in its order.
+fn windows(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<u64>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, i64>(0).map(|w| w as u64))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 impl Tx<'_> {
@@ -550,5 +551,3 @@ impl Tx<'_> {
         Ok(self.tx.commit()?)
     }
 }
-
-pub use crate::time::now;

@@ -3,9 +3,9 @@
 //! before a damaged window and the windows after it; `backup` writes a consistent copy while
 //! other processes go on writing.
 
-use super::{Peer, State, Tx};
+use super::{windows, Peer, State, Tx};
 use anyhow::{Context, Result};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use std::path::Path;
 
 /// How many of the latest applied windows can be forgotten.
@@ -19,14 +19,6 @@ pub struct Forgotten {
     /// Windows among them whose weights had already gone to the chain (sent, or committed and
     /// waiting for their reveal): those submissions are kept, and are not sent again.
     pub on_chain: Vec<u64>,
-}
-
-fn windows_from(tx: &rusqlite::Transaction, table: &str, from: u64) -> Result<Vec<u64>> {
-    let mut stmt = tx.prepare(&format!(
-        "SELECT window FROM {table} WHERE window >= ?1 ORDER BY window"
-    ))?;
-    let rows = stmt.query_map([from as i64], |r| r.get::<_, i64>(0).map(|w| w as u64))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 impl Tx<'_> {
@@ -48,8 +40,9 @@ impl Tx<'_> {
     /// the first of them, and those windows' history, weights, pending submissions and later
     /// selections go. They can then be rated again, in order.
     pub fn forget(&self, from: u64) -> Result<Forgotten> {
-        let windows = windows_from(&self.tx, "windows", from)?;
-        let Some(&first) = windows.first() else {
+        let applied = "SELECT window FROM windows WHERE window >= ?1 ORDER BY window";
+        let applied = windows(&self.tx, applied, [from as i64])?;
+        let Some(&first) = applied.first() else {
             anyhow::bail!("no window from {from} on has been applied: there is nothing to forget");
         };
         let snapshot: Option<String> = self
@@ -59,7 +52,7 @@ impl Tx<'_> {
                 [first as i64],
                 |r| r.get(0),
             )
-            .ok();
+            .optional()?;
         let Some(snapshot) = snapshot else {
             anyhow::bail!(
                 "window {first} can no longer be undone: the state keeps what the peers were before each of its last {UNDO_WINDOWS} windows only; restore a copy made by `gauntlet state backup` instead"
@@ -81,18 +74,16 @@ impl Tx<'_> {
         // are in the snapshot, and a re-run must repeat it.
         self.tx
             .execute("DELETE FROM selections WHERE window > ?1", [first as i64])?;
-        let on_chain = {
-            let mut stmt = self.tx.prepare(
-                "SELECT window FROM submissions WHERE window >= ?1 AND status IN ('sent', 'committed') ORDER BY window",
-            )?;
-            let rows = stmt.query_map([from as i64], |r| r.get::<_, i64>(0).map(|w| w as u64))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-        };
+        let sent = "SELECT window FROM submissions WHERE window >= ?1 AND status IN ('sent', 'committed') ORDER BY window";
+        let on_chain = windows(&self.tx, sent, [from as i64])?;
         self.tx.execute(
             "DELETE FROM submissions WHERE window >= ?1 AND status IN ('pending', 'superseded')",
             [from as i64],
         )?;
-        Ok(Forgotten { windows, on_chain })
+        Ok(Forgotten {
+            windows: applied,
+            on_chain,
+        })
     }
 }
 
