@@ -281,8 +281,9 @@ impl Net {
     /// `evaluate`'s output is the same but for the ratings and weights.
     pub fn reproduce(&self, w: u64) -> String {
         format!(
-            "cd {} && gauntlet peers --window {w} | gauntlet fetch | gauntlet filter --checkpoints checkpoints | gauntlet dedupe | gauntlet evaluate --checkpoints checkpoints | gauntlet rate",
-            self.dir.display()
+            "cd '{}' && gauntlet peers --window {w} | gauntlet fetch | gauntlet filter --checkpoints checkpoints | gauntlet dedupe | gauntlet evaluate --checkpoints checkpoints | gauntlet rate",
+            // Quoted for the shell, whatever the folder's name holds.
+            self.dir.display().to_string().replace('\'', r"'\''")
         )
     }
 
